@@ -1,0 +1,134 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Agent is a site agent's config file.
+type Agent struct {
+	Site                string   `yaml:"site"`
+	Listen              string   `yaml:"listen"`
+	Identity            Identity `yaml:"identity"`
+	AllowedCoordinators []string `yaml:"allowed_coordinators"`
+	Engine              Engine   `yaml:"engine,omitempty"`
+	Tables              []Table  `yaml:"tables"`
+	Policy              Policy   `yaml:"policy"`
+	Audit               Audit    `yaml:"audit"`
+	Limits              Limits   `yaml:"limits,omitempty"`
+	Log                 Log      `yaml:"log,omitempty"`
+}
+
+// Engine selects and tunes the site's engine.
+type Engine struct {
+	Type        string `yaml:"type,omitempty"` // duckdb (default)
+	Threads     int    `yaml:"threads,omitempty"`
+	MemoryLimit string `yaml:"memory_limit,omitempty"`
+}
+
+// Table exposes one file as a logical table.
+type Table struct {
+	Name   string `yaml:"name"`
+	Format string `yaml:"format"` // parquet, csv, duckdb
+	Path   string `yaml:"path"`
+	Table  string `yaml:"table,omitempty"` // for duckdb files
+}
+
+// Policy names the site's policy bundle. There is no implicit default: a
+// site exports nothing until its data officer has chosen a bundle, even if
+// that choice is the built-in one ("builtin:default").
+type Policy struct {
+	Bundle string `yaml:"bundle"`
+}
+
+// BuiltinDefaultBundle selects the bundle embedded in the binary.
+const BuiltinDefaultBundle = "builtin:default"
+
+// Limits bounds the work one query may cause at the site.
+type Limits struct {
+	QueryTimeout  Duration `yaml:"query_timeout,omitempty"`  // default 60s
+	MaxConcurrent int      `yaml:"max_concurrent,omitempty"` // default 4
+}
+
+var siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// LoadAgent reads and validates a site agent config file.
+func LoadAgent(path string) (*Agent, error) {
+	var c Agent
+	if err := decodeStrict(path, &c); err != nil {
+		return nil, err
+	}
+	if err := c.validate(path); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Agent) validate(file string) error {
+	var p problems
+	if !siteName.MatchString(c.Site) {
+		p.add("site", "%q is not a site name (lowercase letters, digits, - and _)", c.Site)
+	}
+	checkAddr("listen", c.Listen, &p)
+	c.Identity.validate("identity", file, &p)
+	if len(c.AllowedCoordinators) == 0 {
+		p.add("allowed_coordinators", "%v (list the SPIFFE IDs allowed to send queries)", errEmpty)
+	}
+	for i, id := range c.AllowedCoordinators {
+		checkID(fmt.Sprintf("allowed_coordinators[%d]", i), id, &p)
+	}
+	switch c.Engine.Type {
+	case "":
+		c.Engine.Type = "duckdb"
+	case "duckdb":
+	default:
+		p.add("engine.type", "unknown engine %q (supported: duckdb)", c.Engine.Type)
+	}
+	if c.Engine.Threads < 0 {
+		p.add("engine.threads", "must not be negative")
+	}
+	if len(c.Tables) == 0 {
+		p.add("tables", "%v (a site exposes at least one table)", errEmpty)
+	}
+	seen := map[string]bool{}
+	for i := range c.Tables {
+		t := &c.Tables[i]
+		path := fmt.Sprintf("tables[%d]", i)
+		switch {
+		case t.Name == "":
+			p.add(path+".name", "%v", errEmpty)
+		case seen[t.Name]:
+			p.add(path+".name", "table %q is declared twice", t.Name)
+		}
+		seen[t.Name] = true
+		switch t.Format {
+		case "parquet", "csv", "duckdb":
+		default:
+			p.add(path+".format", "unknown format %q (parquet, csv, duckdb)", t.Format)
+		}
+		if t.Path == "" {
+			p.add(path+".path", "%v", errEmpty)
+		}
+		t.Path = resolve(file, t.Path)
+	}
+	if c.Policy.Bundle == "" {
+		p.add("policy.bundle", "%v (a bundle directory, or %q); without a policy nothing is exported", errEmpty, BuiltinDefaultBundle)
+	}
+	if c.Policy.Bundle != BuiltinDefaultBundle {
+		c.Policy.Bundle = resolve(file, c.Policy.Bundle)
+	}
+	c.Audit.validate("audit", file, &p)
+	if c.Limits.QueryTimeout == 0 {
+		c.Limits.QueryTimeout = Duration(60 * time.Second)
+	} else if c.Limits.QueryTimeout < 0 {
+		p.add("limits.query_timeout", "must be positive")
+	}
+	if c.Limits.MaxConcurrent == 0 {
+		c.Limits.MaxConcurrent = 4
+	} else if c.Limits.MaxConcurrent < 0 {
+		p.add("limits.max_concurrent", "must be positive")
+	}
+	c.Log.validate("log", &p)
+	return p.err(file)
+}

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+)
+
+// Identity says where a component's X.509-SVID and trust bundle come from.
+type Identity struct {
+	Source string `yaml:"source"` // "files" (default)
+	Cert   string `yaml:"cert"`
+	Key    string `yaml:"key"`
+	Bundle string `yaml:"bundle"`
+}
+
+func (id *Identity) validate(path, file string, p *problems) {
+	if id.Source == "" {
+		id.Source = "files"
+	}
+	if id.Source != "files" {
+		p.add(path+".source", "unknown identity source %q (supported: files)", id.Source)
+		return
+	}
+	for _, f := range []struct{ name, val string }{{"cert", id.Cert}, {"key", id.Key}, {"bundle", id.Bundle}} {
+		if f.val == "" {
+			p.add(path+"."+f.name, "%v", errEmpty)
+		}
+	}
+	id.Cert, id.Key, id.Bundle = resolve(file, id.Cert), resolve(file, id.Key), resolve(file, id.Bundle)
+}
+
+// Audit configures the process's audit log.
+type Audit struct {
+	Path string `yaml:"path"`
+}
+
+func (a *Audit) validate(path, file string, p *problems) {
+	if a.Path == "" {
+		p.add(path+".path", "%v (every process keeps an audit log)", errEmpty)
+	}
+	a.Path = resolve(file, a.Path)
+}
+
+// Log configures the process's structured logging.
+type Log struct {
+	Level  string `yaml:"level,omitempty"`  // debug, info (default), warn, error
+	Format string `yaml:"format,omitempty"` // text (default), json
+}
+
+func (l *Log) validate(path string, p *problems) {
+	switch l.Level {
+	case "":
+		l.Level = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		p.add(path+".level", "unknown level %q (debug, info, warn, error)", l.Level)
+	}
+	switch l.Format {
+	case "":
+		l.Format = "text"
+	case "text", "json":
+	default:
+		p.add(path+".format", "unknown format %q (text, json)", l.Format)
+	}
+}
+
+// Duration is a time.Duration written as "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func checkAddr(path, addr string, p *problems) {
+	if addr == "" {
+		p.add(path, "%v", errEmpty)
+		return
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		p.add(path, "%q is not host:port", addr)
+	}
+}
+
+func checkID(path, id string, p *problems) {
+	if id == "" {
+		p.add(path, "%v", errEmpty)
+		return
+	}
+	if _, err := spiffeid.FromString(id); err != nil {
+		p.add(path, "%q is not a SPIFFE ID: %v", id, err)
+	}
+}
+
+// Logger builds the process's logger from the log section.
+func (l Log) Logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(l.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Coordinator is the coordinator's config file.
+type Coordinator struct {
+	Listen       string    `yaml:"listen"` // HTTP API, host:port
+	Identity     Identity  `yaml:"identity"`
+	Sites        []Site    `yaml:"sites"`
+	Analysts     []Analyst `yaml:"analysts"`
+	Audit        Audit     `yaml:"audit"`
+	QueryTimeout Duration  `yaml:"query_timeout,omitempty"` // default 60s
+	Log          Log       `yaml:"log,omitempty"`
+}
+
+// Site is one site agent the coordinator fans out to.
+type Site struct {
+	Name     string `yaml:"name"`
+	Address  string `yaml:"address"`
+	SPIFFEID string `yaml:"spiffe_id"`
+}
+
+// Analyst maps a bearer token to an identity. Only the token's SHA-256 is
+// kept in the file, so the config can be read without learning tokens.
+type Analyst struct {
+	ID          string   `yaml:"id"`
+	Roles       []string `yaml:"roles"`
+	TokenSHA256 string   `yaml:"token_sha256"`
+}
+
+// LoadCoordinator reads and validates a coordinator config file.
+func LoadCoordinator(path string) (*Coordinator, error) {
+	var c Coordinator
+	if err := decodeStrict(path, &c); err != nil {
+		return nil, err
+	}
+	if err := c.validate(path); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Coordinator) validate(file string) error {
+	var p problems
+	checkAddr("listen", c.Listen, &p)
+	c.Identity.validate("identity", file, &p)
+	if len(c.Sites) == 0 {
+		p.add("sites", "%v (at least one site agent)", errEmpty)
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sites {
+		path := fmt.Sprintf("sites[%d]", i)
+		switch {
+		case !siteName.MatchString(s.Name):
+			p.add(path+".name", "%q is not a site name (lowercase letters, digits, - and _)", s.Name)
+		case names[s.Name]:
+			p.add(path+".name", "site %q is declared twice", s.Name)
+		}
+		names[s.Name] = true
+		checkAddr(path+".address", s.Address, &p)
+		checkID(path+".spiffe_id", s.SPIFFEID, &p)
+	}
+	if len(c.Analysts) == 0 {
+		p.add("analysts", "%v (nobody could query)", errEmpty)
+	}
+	ids := map[string]bool{}
+	tokens := map[string]bool{}
+	for i, a := range c.Analysts {
+		path := fmt.Sprintf("analysts[%d]", i)
+		switch {
+		case a.ID == "":
+			p.add(path+".id", "%v", errEmpty)
+		case ids[a.ID]:
+			p.add(path+".id", "analyst %q is declared twice", a.ID)
+		}
+		ids[a.ID] = true
+		if b, err := hex.DecodeString(a.TokenSHA256); err != nil || len(b) != 32 {
+			p.add(path+".token_sha256", "must be the hex SHA-256 of the analyst's token (64 hex digits)")
+		} else if tokens[a.TokenSHA256] {
+			p.add(path+".token_sha256", "token is shared with another analyst")
+		}
+		tokens[a.TokenSHA256] = true
+	}
+	c.Audit.validate("audit", file, &p)
+	if c.QueryTimeout == 0 {
+		c.QueryTimeout = Duration(60 * time.Second)
+	} else if c.QueryTimeout < 0 {
+		p.add("query_timeout", "must be positive")
+	}
+	c.Log.validate("log", &p)
+	return p.err(file)
+}
