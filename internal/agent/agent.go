@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// Agent is one site agent.
+type Agent struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns an agent; nothing is opened until Run.
+func New(cfg Config) (*Agent, error) {
+	var errs []error
+	if cfg.Site == "" {
+		errs = append(errs, errors.New("site must be set"))
+	}
+	if cfg.Identity == nil {
+		errs = append(errs, errors.New("identity must be set"))
+	}
+	if len(cfg.AllowedCoordinators) == 0 {
+		errs = append(errs, errors.New("allowed coordinators must be set"))
+	}
+	if cfg.OpenEngine == nil || cfg.LoadPolicy == nil {
+		errs = append(errs, errors.New("engine and policy must be set"))
+	}
+	if cfg.AuditPath == "" {
+		errs = append(errs, errors.New("audit path must be set"))
+	}
+	if cfg.Listener == nil && cfg.Listen == "" {
+		errs = append(errs, errors.New("listen address must be set"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("site agent config: %w", err)
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "site-agent", "site", cfg.Site)}, nil
+}
+
+// Run opens the engine, policy and audit log, then serves sub-plans over
+// mTLS Arrow Flight until ctx is cancelled.
+func (a *Agent) Run(ctx context.Context) error {
+	eng, err := a.cfg.OpenEngine(ctx)
+	if err != nil {
+		return fmt.Errorf("open engine: %w", err)
+	}
+	defer eng.Close()
+	dialect, err := planner.DialectByName(eng.Dialect())
+	if err != nil {
+		return fmt.Errorf("engine dialect: %w", err)
+	}
+	pol, err := a.cfg.LoadPolicy(ctx)
+	if err != nil {
+		return fmt.Errorf("load policy: %w", err)
+	}
+	a.log.Info("policy loaded", "bundle_revision", pol.Revision())
+	alog, err := audit.Open(a.cfg.AuditPath, audit.Options{Logger: a.cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("open audit log: %w", err)
+	}
+	defer func() {
+		if err := alog.Close(); err != nil {
+			a.log.Error("close audit log", "err", err)
+		}
+	}()
+
+	lis := a.cfg.Listener
+	if lis == nil {
+		lis, err = net.Listen("tcp", a.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	h := &handler{
+		site:    a.cfg.Site,
+		engine:  eng,
+		dialect: dialect,
+		policy:  pol,
+		audit:   alog,
+		timeout: a.cfg.QueryTimeout,
+		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
+		log:     a.log,
+	}
+	creds, err := flight.ServerCredentials(certs.ServerTLS(a.cfg.Identity, a.cfg.AllowedCoordinators...))
+	if err != nil {
+		return err
+	}
+	srv := flight.NewServer(h, a.log)
+	a.log.Info("serving", "addr", lis.Addr().String(), "spiffe_id", a.cfg.Identity.ID().String())
+	if a.cfg.Ready != nil {
+		a.cfg.Ready(lis.Addr())
+	}
+	return srv.Serve(ctx, lis, creds)
+}

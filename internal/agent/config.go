@@ -1,0 +1,77 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/enginebridge"
+	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/policy"
+)
+
+// Config is a site agent's runtime configuration: typed and validated.
+type Config struct {
+	Site                string
+	Listen              string       // host:port, used when Listener is nil
+	Listener            net.Listener // optional, for tests and socket activation
+	Identity            certs.Source
+	AllowedCoordinators []spiffeid.ID
+	// OpenEngine opens the site's engine; called once by Run.
+	OpenEngine   func(ctx context.Context) (enginebridge.Engine, error)
+	LoadPolicy   func(ctx context.Context) (*policy.Policy, error)
+	AuditPath    string
+	QueryTimeout time.Duration
+	// MaxConcurrent bounds sub-plans running at once; more wait their turn
+	// until their deadline, so one analyst's burst cannot exhaust the engine.
+	MaxConcurrent int
+	Logger        *slog.Logger
+	// Ready, if set, is called with the bound address once the agent serves.
+	Ready func(addr net.Addr)
+}
+
+// FromFile builds the runtime Config from a validated config file.
+func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config, error) {
+	src, err := certs.LoadFiles(f.Identity.Cert, f.Identity.Key, f.Identity.Bundle)
+	if err != nil {
+		return Config{}, fmt.Errorf("identity: %w", err)
+	}
+	var allowed []spiffeid.ID
+	for _, s := range f.AllowedCoordinators {
+		id, err := spiffeid.FromString(s)
+		if err != nil {
+			return Config{}, fmt.Errorf("allowed_coordinators: %w", err)
+		}
+		allowed = append(allowed, id)
+	}
+	tables := make([]enginebridge.TableSource, 0, len(f.Tables))
+	for _, t := range f.Tables {
+		tables = append(tables, enginebridge.TableSource{Name: t.Name, Format: t.Format, Path: t.Path, Table: t.Table})
+	}
+	engCfg := enginebridge.DuckDBConfig{Tables: tables, Threads: f.Engine.Threads, MemoryLimit: f.Engine.MemoryLimit}
+	bundle := f.Policy.Bundle
+	return Config{
+		Site:                f.Site,
+		Listen:              f.Listen,
+		Identity:            src,
+		AllowedCoordinators: allowed,
+		OpenEngine: func(ctx context.Context) (enginebridge.Engine, error) {
+			return enginebridge.OpenDuckDB(ctx, engCfg, logger)
+		},
+		LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
+			if bundle == config.BuiltinDefaultBundle {
+				return policy.LoadDefault(ctx, logger)
+			}
+			return policy.Load(ctx, bundle, logger)
+		},
+		AuditPath:     f.Audit.Path,
+		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
+		MaxConcurrent: f.Limits.MaxConcurrent,
+		Logger:        logger,
+	}, nil
+}

@@ -1,0 +1,198 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/enginebridge"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/policy"
+)
+
+// handler runs one sub-plan through the site's pipeline.
+type handler struct {
+	site    string
+	engine  enginebridge.Engine
+	dialect planner.Dialect
+	policy  *policy.Policy
+	audit   *audit.Log
+	timeout time.Duration
+	slots   chan struct{}
+	log     *slog.Logger
+}
+
+var _ flight.Handler = (*handler)(nil)
+
+// Serve implements flight.Handler. Every outcome after the plan is decoded
+// is audited; a failed audit write turns any outcome into an error with no
+// export.
+func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.Result, error) {
+	start := time.Now()
+	rec := audit.Record{
+		Component: "site-agent",
+		Site:      h.site,
+		Event:     audit.EventDecision,
+		QueryID:   sp.QueryID,
+		Analyst:   sp.Analyst,
+		Roles:     sp.Roles,
+		Purpose:   sp.Purpose,
+		Peer:      peer.String(),
+	}
+	res, err := h.serve(ctx, sp, &rec)
+	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil && rec.Decision == "" {
+		rec.Decision = "error"
+		rec.Error = err.Error()
+	}
+	// The record is written with a context that outlives the caller's: a
+	// cancelled query still leaves its trace.
+	if _, _, aerr := h.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
+		releaseAll(res)
+		h.log.Error("audit write failed; nothing exported", "query_id", sp.QueryID, "err", aerr)
+		return nil, fmt.Errorf("site %q: audit write failed, nothing exported: %w", h.site, aerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.Result, error) {
+	if err := sp.Validate(); err != nil {
+		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	if sp.Site != h.site {
+		return nil, &flight.PlanError{Site: h.site, Msg: fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)}
+	}
+
+	dec, err := h.policy.Evaluate(ctx, policy.NewInput(sp))
+	rec.BundleRevision, rec.DecisionID = dec.BundleRevision, dec.DecisionID
+	if err != nil {
+		rec.Decision, rec.Error = "error", err.Error()
+		rec.Reasons = dec.Reasons
+		h.log.Error("policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		return nil, &flight.DeniedError{Site: h.site, Reasons: []string{"policy evaluation failed at site " + h.site + "; nothing is exported until the site's policy evaluates"}}
+	}
+	if !dec.Allow {
+		rec.Decision, rec.Reasons = "deny", dec.Reasons
+		return nil, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
+	}
+	if err := dec.Obligations.CheckPlan(sp); err != nil {
+		rec.Decision, rec.Reasons = "deny", []string{err.Error()}
+		return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	}
+	if sp.Kind == planner.KindRows && dec.Obligations.MinGroupSize > 1 {
+		reason := fmt.Sprintf("policy allows raw rows but requires groups of at least %d; a row export cannot meet that", dec.Obligations.MinGroupSize)
+		rec.Decision, rec.Reasons = "deny", []string{reason}
+		return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	}
+
+	sql, args, err := planner.Render(sp, h.dialect)
+	if err != nil {
+		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	rec.Details = map[string]any{"engine_sql": sql, "engine": h.dialect.Name()}
+
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-h.slots }()
+	qctx, cancel := h.queryContext(ctx, sp)
+	defer cancel()
+	schema, batches, err := h.run(qctx, sql, args)
+	if err != nil {
+		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
+	}
+
+	kept, suppressed := batches, int64(0)
+	if sp.Kind == planner.KindAggregate {
+		kept, suppressed, err = policy.Enforce(qctx, batches, sp.CountColumn, dec.Obligations)
+		release(batches)
+		if err != nil {
+			rec.Decision, rec.Reasons = "deny", []string{err.Error()}
+			return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+		}
+	}
+	var rows int64
+	for _, b := range kept {
+		rows += b.NumRows()
+	}
+	rec.Event, rec.Decision = audit.EventExport, "allow"
+	rec.Rows, rec.SuppressedGroups = rows, suppressed
+	return &flight.Result{
+		Schema:  schema,
+		Batches: kept,
+		Meta: flight.ResultMeta{
+			Site:             h.site,
+			Rows:             rows,
+			SuppressedGroups: suppressed,
+			BundleRevision:   dec.BundleRevision,
+			DecisionID:       dec.DecisionID,
+		},
+	}, nil
+}
+
+// acquire waits for a concurrency slot until ctx ends.
+func (h *handler) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("site %q: waiting for a free engine slot: %w", h.site, ctx.Err())
+	}
+}
+
+// queryContext bounds the engine's work by the site's own timeout and the
+// analyst's deadline, whichever comes first.
+func (h *handler) queryContext(ctx context.Context, sp *planner.SubPlan) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(h.timeout)
+	if !sp.Deadline.IsZero() && sp.Deadline.Before(deadline) {
+		deadline = sp.Deadline
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+// run executes sql and collects the whole result: obligations such as the
+// minimum group size and the audit record need all of it before any byte
+// may leave the site.
+func (h *handler) run(ctx context.Context, sql string, args []any) (*arrow.Schema, []arrow.RecordBatch, error) {
+	rdr, err := h.engine.Query(ctx, sql, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rdr.Release()
+	var batches []arrow.RecordBatch
+	for rdr.Next() {
+		b := rdr.RecordBatch()
+		b.Retain()
+		batches = append(batches, b)
+	}
+	if err := rdr.Err(); err != nil {
+		release(batches)
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		release(batches)
+		return nil, nil, err
+	}
+	return rdr.Schema(), batches, nil
+}
+
+func release(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
+
+func releaseAll(r *flight.Result) {
+	if r != nil {
+		release(r.Batches)
+	}
+}

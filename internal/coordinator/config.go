@@ -1,0 +1,78 @@
+package coordinator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/internal/config"
+)
+
+// Config is the coordinator's runtime configuration.
+type Config struct {
+	Listen       string       // HTTP API host:port, used when Listener is nil
+	Listener     net.Listener // optional
+	Identity     certs.Source
+	Sites        []Site
+	Analysts     []Analyst
+	AuditPath    string
+	QueryTimeout time.Duration
+	Logger       *slog.Logger
+	// Ready, if set, is called with the HTTP address once the API serves.
+	Ready func(addr net.Addr)
+}
+
+// Site is one site agent.
+type Site struct {
+	Name string
+	Addr string
+	ID   spiffeid.ID // the only identity the coordinator accepts at Addr
+}
+
+// Analyst is an authenticated caller of the query API.
+type Analyst struct {
+	ID          string
+	Roles       []string
+	TokenSHA256 [32]byte
+}
+
+// TokenHash returns the SHA-256 of a bearer token, as kept in config files.
+func TokenHash(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+
+// FromFile builds the runtime Config from a validated config file.
+func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
+	src, err := certs.LoadFiles(f.Identity.Cert, f.Identity.Key, f.Identity.Bundle)
+	if err != nil {
+		return Config{}, fmt.Errorf("identity: %w", err)
+	}
+	cfg := Config{
+		Listen:       f.Listen,
+		Identity:     src,
+		AuditPath:    f.Audit.Path,
+		QueryTimeout: time.Duration(f.QueryTimeout),
+		Logger:       logger,
+	}
+	for i, s := range f.Sites {
+		id, err := spiffeid.FromString(s.SPIFFEID)
+		if err != nil {
+			return Config{}, fmt.Errorf("sites[%d].spiffe_id: %w", i, err)
+		}
+		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id})
+	}
+	for i, a := range f.Analysts {
+		b, err := hex.DecodeString(a.TokenSHA256)
+		if err != nil || len(b) != sha256.Size {
+			return Config{}, fmt.Errorf("analysts[%d].token_sha256: not a SHA-256", i)
+		}
+		an := Analyst{ID: a.ID, Roles: a.Roles}
+		copy(an.TokenSHA256[:], b)
+		cfg.Analysts = append(cfg.Analysts, an)
+	}
+	return cfg, nil
+}

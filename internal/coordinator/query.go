@@ -1,0 +1,179 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// Answer is a federated query's result.
+type Answer struct {
+	QueryID          string           `json:"query_id"`
+	Columns          []planner.Column `json:"columns"`
+	Rows             [][]any          `json:"rows"`
+	Sites            []SiteStatus     `json:"sites"`
+	SuppressedGroups int64            `json:"suppressed_groups"`
+}
+
+// SiteStatus is one site's part in an answer. It says how many groups the
+// site suppressed, never which.
+type SiteStatus struct {
+	Site             string  `json:"site"`
+	Status           string  `json:"status"` // "ok"
+	Rows             int64   `json:"rows"`
+	SuppressedGroups int64   `json:"suppressed_groups"`
+	BundleRevision   string  `json:"bundle_revision,omitempty"`
+	ElapsedMS        float64 `json:"elapsed_ms"`
+}
+
+// QueryError is a failed query as the analyst sees it.
+type QueryError struct {
+	HTTPStatus int      `json:"-"`
+	Code       string   `json:"code"` // parse_error, policy_denied, site_failed, timeout, merge_failed, audit_failed
+	Message    string   `json:"message"`
+	Site       string   `json:"site,omitempty"`
+	Reasons    []string `json:"reasons,omitempty"`
+	Position   int      `json:"position,omitempty"` // 1-based character in the SQL
+	QueryID    string   `json:"query_id,omitempty"`
+}
+
+func (e *QueryError) Error() string { return e.Code + ": " + e.Message }
+
+// Query plans sql, runs it at every site and merges the permitted partials.
+// The coordinator's audit record is durable before the answer (or the
+// error) is returned; if it cannot be written there is no answer.
+func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string) (*Answer, error) {
+	qid := newQueryID()
+	start := time.Now()
+	rec := audit.Record{
+		Component: "coordinator",
+		Event:     audit.EventQuery,
+		QueryID:   qid,
+		Analyst:   an.ID,
+		Roles:     an.Roles,
+		Purpose:   purpose,
+		SQL:       sql,
+	}
+	ans, err := c.query(ctx, qid, an, sql, purpose, &rec)
+	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	var qe *QueryError
+	switch {
+	case err == nil:
+		rec.Decision, rec.Rows, rec.SuppressedGroups = "allow", int64(len(ans.Rows)), ans.SuppressedGroups
+	case errors.As(err, &qe):
+		rec.Decision, rec.Reasons, rec.Error = "error", qe.Reasons, qe.Message
+		if qe.Code == "policy_denied" {
+			rec.Decision = "deny"
+		}
+		qe.QueryID = qid
+	default:
+		rec.Decision, rec.Error = "error", err.Error()
+	}
+	if _, _, aerr := c.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
+		c.log.Error("audit write failed; withholding answer", "query_id", qid, "err", aerr)
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "audit_failed",
+			Message: "the coordinator could not record the query in its audit log, so it gives no answer", QueryID: qid}
+	}
+	c.log.Info("query", "query_id", qid, "analyst", an.ID, "decision", rec.Decision, "rows", rec.Rows, "duration_ms", rec.DurationMS)
+	return ans, err
+}
+
+func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, rec *audit.Record) (*Answer, error) {
+	q, err := planner.Parse(sql)
+	if err != nil {
+		var pe *planner.Error
+		if errors.As(err, &pe) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
+		}
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
+	deadline := time.Now().Add(c.cfg.QueryTimeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	names := make([]string, 0, len(c.cfg.Sites))
+	for _, s := range c.cfg.Sites {
+		names = append(names, s.Name)
+	}
+	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
+	plans := map[string]*planner.SubPlan{}
+	for _, sp := range planner.Split(q, names, meta) {
+		plans[sp.Site] = sp
+	}
+
+	results, err := c.client.FanOut(ctx, plans)
+	if err != nil {
+		return nil, c.siteFailure(err, rec)
+	}
+	defer func() {
+		for _, r := range results {
+			for _, b := range r.Batches {
+				b.Release()
+			}
+		}
+	}()
+
+	ans := &Answer{QueryID: qid}
+	parts := make([]planner.Partial, 0, len(results))
+	for _, r := range results {
+		parts = append(parts, planner.Partial{Site: r.Site, Batches: r.Batches})
+		ans.Sites = append(ans.Sites, SiteStatus{
+			Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
+			BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
+		})
+		ans.SuppressedGroups += r.Meta.SuppressedGroups
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups})
+	}
+	res, err := planner.Merge(ctx, q, parts)
+	if err != nil {
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: err.Error()}
+	}
+	ans.Columns, ans.Rows = res.Columns, res.Rows
+	if ans.Rows == nil {
+		ans.Rows = [][]any{}
+	}
+	return ans, nil
+}
+
+// siteFailure turns a fan-out error into what the analyst sees, naming the
+// site that failed first.
+func (c *Coordinator) siteFailure(err error, rec *audit.Record) error {
+	var se *flight.SiteError
+	if !errors.As(err, &se) {
+		return &QueryError{HTTPStatus: http.StatusBadGateway, Code: "site_failed", Message: err.Error()}
+	}
+	out := audit.SiteOutcome{Site: se.Site, Status: "failed", Reasons: se.Reasons, Error: se.Error()}
+	qe := &QueryError{Site: se.Site, Reasons: se.Reasons}
+	switch {
+	case se.Denied:
+		out.Status = "denied"
+		qe.HTTPStatus, qe.Code = http.StatusForbidden, "policy_denied"
+		qe.Message = fmt.Sprintf("site %q refused the query", se.Site)
+	case se.Code == codes.DeadlineExceeded:
+		qe.HTTPStatus, qe.Code = http.StatusGatewayTimeout, "timeout"
+		qe.Message = fmt.Sprintf("site %q did not answer before the query's deadline (%s); the other sites were cancelled", se.Site, c.cfg.QueryTimeout)
+	default:
+		qe.HTTPStatus, qe.Code = http.StatusBadGateway, "site_failed"
+		qe.Message = se.Error() + "; the other sites were cancelled"
+	}
+	rec.Sites = append(rec.Sites, out)
+	return qe
+}
+
+// newQueryID returns a time-ordered id, so audit records sort by query.
+func newQueryID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}

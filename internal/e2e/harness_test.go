@@ -1,0 +1,332 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/enginebridge"
+	"github.com/fedmesh/fedmesh/internal/agent"
+	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/sampledata"
+	"github.com/fedmesh/fedmesh/policy"
+)
+
+var (
+	td     = spiffeid.RequireTrustDomainFromString("example.org")
+	sites3 = []string{"a", "b", "c"}
+)
+
+// fixture is the data and identities shared by every federation a test
+// package starts: generating them once keeps the suite fast.
+type fixture struct {
+	dir   string
+	files map[string]sampledata.Files
+}
+
+var (
+	fixOnce sync.Once
+	fix     fixture
+	fixErr  error
+)
+
+func sharedFixture(t *testing.T) fixture {
+	t.Helper()
+	fixOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fedmesh-e2e-")
+		if err != nil {
+			fixErr = err
+			return
+		}
+		fix.dir = dir
+		fix.files = map[string]sampledata.Files{}
+		if _, err := certs.InitDevCA(certs.DevCAOptions{TrustDomain: td.Name(), OutDir: filepath.Join(dir, "certs"), Sites: sites3}); err != nil {
+			fixErr = err
+			return
+		}
+		for _, s := range sites3 {
+			f, err := sampledata.Generate(context.Background(), filepath.Join(dir, "data", s), s, sampledata.Options{Seed: 7})
+			if err != nil {
+				fixErr = err
+				return
+			}
+			fix.files[s] = f
+		}
+	})
+	if fixErr != nil {
+		t.Fatalf("fixture: %v", fixErr)
+	}
+	return fix
+}
+
+// fedOptions varies a federation.
+type fedOptions struct {
+	minGroupSize int               // 0 → the default bundle's 10
+	bundles      map[string]string // per-site bundle dir overriding the default
+	// coordinatorIdentity, if set, replaces the coordinator's own SVID
+	// (name of a cert pair in the shared certs dir).
+	coordinatorIdentity string
+	// expectSite overrides the SPIFFE ID the coordinator expects per site.
+	expectSite map[string]spiffeid.ID
+	// wrapEngine, if set, wraps each site's engine (fault injection).
+	wrapEngine   func(site string, e enginebridge.Engine) enginebridge.Engine
+	queryTimeout time.Duration
+}
+
+type federation struct {
+	t      *testing.T
+	url    string
+	token  string
+	audits map[string]string // process name → audit path
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startFederation starts three site agents and a coordinator in this
+// process, each on its own 127.0.0.1 port with its own SVID, and stops them
+// when the test ends.
+func startFederation(t *testing.T, opts fedOptions) *federation {
+	t.Helper()
+	fx := sharedFixture(t)
+	work := t.TempDir()
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	fed := &federation{t: t, audits: map[string]string{}, logs: logs}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("federation logs:\n%s", logs.String())
+		}
+	})
+
+	bundle := defaultBundleWith(t, opts.minGroupSize)
+	certDir := filepath.Join(fx.dir, "certs")
+	coordID := certs.CoordinatorID(td)
+	var coordSites []coordinator.Site
+	for _, s := range sites3 {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := loadSource(t, certDir, certs.SiteFileName(s))
+		tables := []enginebridge.TableSource{
+			{Name: "sales", Format: "parquet", Path: fx.files[s].Sales},
+			{Name: "customers", Format: "parquet", Path: fx.files[s].Customers},
+		}
+		siteBundle := bundle
+		if b, ok := opts.bundles[s]; ok {
+			siteBundle = b
+		}
+		site := s
+		auditPath := filepath.Join(work, "site-"+s+".log")
+		fed.audits["site-"+s] = auditPath
+		a, err := agent.New(agent.Config{
+			Site:                s,
+			Listener:            lis,
+			Identity:            src,
+			AllowedCoordinators: []spiffeid.ID{coordID},
+			OpenEngine: func(ctx context.Context) (enginebridge.Engine, error) {
+				e, err := enginebridge.OpenDuckDB(ctx, enginebridge.DuckDBConfig{Tables: tables, Threads: 1}, logger)
+				if err != nil || opts.wrapEngine == nil {
+					return e, err
+				}
+				return opts.wrapEngine(site, e), nil
+			},
+			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
+				return policy.Load(ctx, siteBundle, logger)
+			},
+			AuditPath:    auditPath,
+			QueryTimeout: 30 * time.Second,
+			Logger:       logger,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+				t.Errorf("site %s: %v", site, err)
+			}
+		}()
+		id, _ := certs.SiteID(td, s)
+		if want, ok := opts.expectSite[s]; ok {
+			id = want
+		}
+		coordSites = append(coordSites, coordinator.Site{Name: s, Addr: lis.Addr().String(), ID: id})
+	}
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity := certs.CoordinatorName
+	if opts.coordinatorIdentity != "" {
+		identity = opts.coordinatorIdentity
+	}
+	fed.token = "test-token-" + t.Name()
+	sum := coordinator.TokenHash(fed.token)
+	fed.audits["coordinator"] = filepath.Join(work, "coordinator.log")
+	timeout := opts.queryTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	c, err := coordinator.New(coordinator.Config{
+		Listener:     lis,
+		Identity:     loadSource(t, certDir, identity),
+		Sites:        coordSites,
+		Analysts:     []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: sum}},
+		AuditPath:    fed.audits["coordinator"],
+		QueryTimeout: timeout,
+		Logger:       logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("coordinator: %v", err)
+		}
+	}()
+	fed.url = "http://" + lis.Addr().String()
+	waitHTTP(t, fed.url+"/healthz")
+	_ = hex.EncodeToString
+	return fed
+}
+
+func loadSource(t *testing.T, dir, name string) certs.Source {
+	t.Helper()
+	cert, key := certs.Paths(dir, name)
+	src, err := certs.LoadFiles(cert, key, filepath.Join(dir, certs.BundleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// defaultBundleWith copies the repository's default bundle, changing its
+// minimum group size when k > 0.
+func defaultBundleWith(t *testing.T, k int) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "policy", "bundles", "default")
+	dst := filepath.Join(t.TempDir(), "bundle")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	if k > 0 {
+		p := filepath.Join(dst, "data.json")
+		var data map[string]map[string]any
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &data); err != nil {
+			t.Fatal(err)
+		}
+		data["fedmesh"]["min_group_size"] = k
+		b, _ = json.Marshal(data)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up", url)
+}
+
+// response is the coordinator's answer or error, numbers kept exact.
+type response struct {
+	Status  int
+	QueryID string                        `json:"query_id"`
+	Columns []struct{ Name, Type string } `json:"columns"`
+	Rows    [][]any                       `json:"rows"`
+	Sites   []struct {
+		Site             string `json:"site"`
+		Status           string `json:"status"`
+		SuppressedGroups int64  `json:"suppressed_groups"`
+	} `json:"sites"`
+	SuppressedGroups int64 `json:"suppressed_groups"`
+	Error            *struct {
+		Code     string   `json:"code"`
+		Message  string   `json:"message"`
+		Site     string   `json:"site"`
+		Reasons  []string `json:"reasons"`
+		Position int      `json:"position"`
+	} `json:"error"`
+}
+
+func (f *federation) query(sql string) response {
+	f.t.Helper()
+	body, _ := json.Marshal(map[string]string{"sql": sql, "purpose": "e2e test"})
+	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/query", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatalf("query %q: %v", sql, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var r response
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		f.t.Fatalf("query %q: HTTP %d, undecodable body %q: %v", sql, resp.StatusCode, raw, err)
+	}
+	r.Status = resp.StatusCode
+	return r
+}
+
+func (r response) columnNames() string {
+	var n []string
+	for _, c := range r.Columns {
+		n = append(n, c.Name)
+	}
+	return strings.Join(n, ",")
+}

@@ -1,0 +1,107 @@
+package fedctl
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `usage: fedctl <command> [flags]
+
+commands:
+  certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs
+  demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
+  query         --coordinator URL [--format table|csv|json] "SQL"
+  audit verify  FILE...                                      check audit logs' hash chains
+`
+
+// exitUsage is returned for bad command lines, exitFail for commands that
+// ran and failed (a denied query, a broken audit chain).
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// errUsage marks an error as a command-line mistake.
+var errUsage = errors.New("usage")
+
+// Main runs fedctl with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := dispatch(ctx, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stderr, usage)
+		return exitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "fedctl: %v\n\n%s", err, usage)
+		return exitUsage
+	case errors.Is(err, errReported):
+		return exitFail
+	default:
+		fmt.Fprintf(stderr, "fedctl: %v\n", err)
+		return exitFail
+	}
+}
+
+// errReported means the command already printed why it failed.
+var errReported = errors.New("reported")
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	sub := ""
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		sub = rest[0]
+	}
+	switch {
+	case cmd == "certs" && sub == "init":
+		return certsInit(rest[1:], stdout, stderr)
+	case cmd == "demo" && sub == "init":
+		return demoInit(ctx, rest[1:], stdout, stderr)
+	case cmd == "query":
+		return query(ctx, rest, stdout, stderr)
+	case cmd == "audit" && sub == "verify":
+		return auditVerify(rest[1:], stdout, stderr)
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
+		return flag.ErrHelp
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, strings.TrimSpace(cmd+" "+sub))
+	}
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("fedctl "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+package fedctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// answer mirrors the coordinator's query response; numbers stay
+// json.Number so big integers and exact decimals print unchanged.
+type answer struct {
+	QueryID          string       `json:"query_id"`
+	Columns          []column     `json:"columns"`
+	Rows             [][]any      `json:"rows"`
+	Sites            []siteStatus `json:"sites"`
+	SuppressedGroups int64        `json:"suppressed_groups"`
+	Error            *answerError `json:"error"`
+}
+
+type column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+type siteStatus struct {
+	Site             string `json:"site"`
+	Status           string `json:"status"`
+	Rows             int64  `json:"rows"`
+	SuppressedGroups int64  `json:"suppressed_groups"`
+}
+
+type answerError struct {
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+	Site     string   `json:"site"`
+	Reasons  []string `json:"reasons"`
+	Position int      `json:"position"`
+	QueryID  string   `json:"query_id"`
+}
+
+func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("query", stderr)
+	coord := fs.String("coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
+	token := fs.String("token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the analyst bearer token")
+	purpose := fs.String("purpose", "", "why the query is asked (policies may require it)")
+	format := fs.String("format", "table", "output format: table, csv or json")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it)", errUsage)
+	}
+	switch *format {
+	case "table", "csv", "json":
+	default:
+		return fmt.Errorf("%w: --format %q: want table, csv or json", errUsage, *format)
+	}
+	tok, err := resolveToken(*token, *tokenFile)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"sql": fs.Arg(0), "purpose": *purpose})
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*coord, "/")+"/v1/query", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("--coordinator %q: %w", *coord, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: %w", *coord, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: read response: %w", *coord, err)
+	}
+	if *format == "json" {
+		_, _ = stdout.Write(raw)
+		if resp.StatusCode != http.StatusOK {
+			return errReported
+		}
+		return nil
+	}
+	var ans answer
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&ans); err != nil {
+		return fmt.Errorf("coordinator %s answered HTTP %d with an unreadable body: %w", *coord, resp.StatusCode, err)
+	}
+	if ans.Error != nil {
+		printError(stderr, ans.Error)
+		return errReported
+	}
+	if *format == "csv" {
+		return writeCSV(stdout, &ans)
+	}
+	return writeTable(stdout, &ans)
+}
+
+func resolveToken(token, file string) (string, error) {
+	switch {
+	case token != "":
+		return token, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case os.Getenv("FEDMESH_TOKEN") != "":
+		return os.Getenv("FEDMESH_TOKEN"), nil
+	}
+	return "", fmt.Errorf("%w: no analyst token: pass --token, --token-file or set FEDMESH_TOKEN", errUsage)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func printError(w io.Writer, e *answerError) {
+	switch e.Code {
+	case "policy_denied":
+		fmt.Fprintf(w, "DENIED by site %q (query %s):\n", e.Site, e.QueryID)
+		for _, r := range e.Reasons {
+			fmt.Fprintf(w, "  - %s\n", r)
+		}
+	default:
+		fmt.Fprintf(w, "query failed (%s): %s\n", e.Code, e.Message)
+		for _, r := range e.Reasons {
+			fmt.Fprintf(w, "  - %s\n", r)
+		}
+	}
+}
+
+func writeTable(w io.Writer, ans *answer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	header := make([]string, len(ans.Columns))
+	for i, c := range ans.Columns {
+		header[i] = c.Name
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, row := range ans.Rows {
+		cells := make([]string, len(row))
+		for i, v := range row {
+			cells[i] = cell(v)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var per []string
+	for _, s := range ans.Sites {
+		per = append(per, fmt.Sprintf("%s: %d", s.Site, s.SuppressedGroups))
+	}
+	fmt.Fprintf(w, "(%d rows; %d groups suppressed by site policy [%s]; query %s)\n",
+		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
+	return nil
+}
+
+func writeCSV(w io.Writer, ans *answer) error {
+	cw := csv.NewWriter(w)
+	header := make([]string, len(ans.Columns))
+	for i, c := range ans.Columns {
+		header[i] = c.Name
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range ans.Rows {
+		rec := make([]string, len(row))
+		for i, v := range row {
+			if v != nil {
+				rec[i] = fmt.Sprint(v)
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cell formats a value for the table: NULL visibly, long fractions cut to
+// four places (csv and json keep full precision).
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case json.Number:
+		s := x.String()
+		if strings.ContainsAny(s, ".eE") {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				s = strconv.FormatFloat(f, 'f', 4, 64)
+				s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+			}
+		}
+		return s
+	default:
+		return fmt.Sprint(x)
+	}
+}
