@@ -1,0 +1,145 @@
+package enginebridge
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// openEngine opens a DuckDB engine for a test and closes it at cleanup.
+func openEngine(t *testing.T, cfg DuckDBConfig) *DuckDB {
+	t.Helper()
+	d, err := OpenDuckDB(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("OpenDuckDB: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return d
+}
+
+// checkedConfig returns cfg with an allocator that fails the test if the
+// reader leaks Arrow memory.
+func checkedConfig(t *testing.T, cfg DuckDBConfig) DuckDBConfig {
+	t.Helper()
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { alloc.AssertSize(t, 0) })
+	cfg.Allocator = alloc
+	return cfg
+}
+
+// queryRows runs q and returns the schema and every row as Go values (see cell).
+func queryRows(t *testing.T, e Engine, q string, args ...any) (*arrow.Schema, [][]any) {
+	t.Helper()
+	r, err := e.Query(context.Background(), q, args)
+	if err != nil {
+		t.Fatalf("Query(%q): %v", q, err)
+	}
+	defer r.Release()
+	var out [][]any
+	for r.Next() {
+		rec := r.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			row := make([]any, rec.NumCols())
+			for j := range row {
+				row[j] = cell(rec.Column(j), i)
+			}
+			out = append(out, row)
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("reading %q: %v", q, err)
+	}
+	return r.Schema(), out
+}
+
+// cell returns a comparable Go value for arr[i]: nil for null, int64/uint64
+// for integers, float64 for floats, decimal and temporal values as text.
+func cell(arr arrow.Array, i int) any {
+	if arr.IsNull(i) {
+		return nil
+	}
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return a.Value(i)
+	case *array.Int8:
+		return int64(a.Value(i))
+	case *array.Int16:
+		return int64(a.Value(i))
+	case *array.Int32:
+		return int64(a.Value(i))
+	case *array.Int64:
+		return a.Value(i)
+	case *array.Uint8:
+		return uint64(a.Value(i))
+	case *array.Uint16:
+		return uint64(a.Value(i))
+	case *array.Uint32:
+		return uint64(a.Value(i))
+	case *array.Uint64:
+		return a.Value(i)
+	case *array.Float32:
+		return float64(a.Value(i))
+	case *array.Float64:
+		return a.Value(i)
+	case *array.Decimal128:
+		return a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)
+	case *array.String:
+		return a.Value(i)
+	case *array.Binary:
+		return append([]byte(nil), a.Value(i)...)
+	case *array.Date32:
+		return a.Value(i).ToTime().Format(time.DateOnly)
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return a.Value(i).ToTime(unit).Format(time.RFC3339Nano)
+	}
+	return "unhandled " + arr.DataType().String()
+}
+
+// writeFixtures creates a parquet, a csv and a duckdb database file under
+// dir using a separate DuckDB, and returns their paths.
+func writeFixtures(t *testing.T, dir string) (parquet, csv, dbfile string) {
+	t.Helper()
+	parquet = filepath.Join(dir, "sales.parquet")
+	csv = filepath.Join(dir, "people.csv")
+	dbfile = filepath.Join(dir, "warehouse.duckdb")
+	db, err := sql.Open("duckdb", dbfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{
+		`CREATE TABLE orders AS SELECT range AS id, range % 3 AS kind FROM range(10)`,
+		`CREATE TABLE kinds AS SELECT * FROM (VALUES (0, 'zero'), (1, 'one'), (2, 'two')) k(kind, label)`,
+		`COPY (SELECT range AS id, 'r' || (range % 2) AS region, range * 1.5 AS amount FROM range(100)) TO ` + quoteString(parquet) + ` (FORMAT parquet)`,
+		`COPY (SELECT range AS id, 'p' || range AS name FROM range(5)) TO ` + quoteString(csv) + ` (HEADER, DELIMITER ',')`,
+	} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("fixture %q: %v", stmt, err)
+		}
+	}
+	return parquet, csv, dbfile
+}
+
+// queryErr runs q to the end and returns the error from Query or the reader.
+func queryErr(e Engine, q string, args ...any) error {
+	r, err := e.Query(context.Background(), q, args)
+	if err != nil {
+		return err
+	}
+	defer r.Release()
+	for r.Next() {
+	}
+	return r.Err()
+}
