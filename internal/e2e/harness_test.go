@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -189,27 +188,34 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 		coordSites = append(coordSites, coordinator.Site{Name: s, Addr: lis.Addr().String(), ID: id})
 	}
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	identity := certs.CoordinatorName
 	if opts.coordinatorIdentity != "" {
 		identity = opts.coordinatorIdentity
 	}
-	fed.token = "test-token-" + t.Name()
-	sum := coordinator.TokenHash(fed.token)
-	fed.audits["coordinator"] = filepath.Join(work, "coordinator.log")
-	timeout := opts.queryTimeout
+	fed.startCoordinator(ctx, &wg, work, loadSource(t, certDir, identity), coordSites, opts.queryTimeout, logger)
+	return fed
+}
+
+// startCoordinator runs a coordinator for sites until ctx ends; wg tracks
+// it. It fills f's url, token and coordinator audit path.
+func (f *federation) startCoordinator(ctx context.Context, wg *sync.WaitGroup, work string, id certs.Source, sites []coordinator.Site, timeout time.Duration, logger *slog.Logger) {
+	t := f.t
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.token = "test-token-" + t.Name()
+	f.audits["coordinator"] = filepath.Join(work, "coordinator.log")
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
 	c, err := coordinator.New(coordinator.Config{
 		Listener:     lis,
-		Identity:     loadSource(t, certDir, identity),
-		Sites:        coordSites,
-		Analysts:     []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: sum}},
-		AuditPath:    fed.audits["coordinator"],
+		Identity:     id,
+		Sites:        sites,
+		Analysts:     []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
+		AuditPath:    f.audits["coordinator"],
 		QueryTimeout: timeout,
 		Logger:       logger,
 	})
@@ -223,10 +229,8 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			t.Errorf("coordinator: %v", err)
 		}
 	}()
-	fed.url = "http://" + lis.Addr().String()
-	waitHTTP(t, fed.url+"/healthz")
-	_ = hex.EncodeToString
-	return fed
+	f.url = "http://" + lis.Addr().String()
+	waitHTTP(t, f.url+"/healthz")
 }
 
 func loadSource(t *testing.T, dir, name string) certs.Source {
