@@ -1,0 +1,3 @@
+package fedmesh
+
+decision := {"allow": undefined_var}

@@ -1,0 +1,3 @@
+package fedmesh
+
+allow := true
