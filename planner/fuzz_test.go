@@ -1,0 +1,97 @@
+package planner
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// FuzzParsePlanRender checks that no input makes the planner panic, that
+// every refusal is a positioned *Error, that every accepted query renders,
+// and that rendered SQL never carries a string literal of the input: it
+// holds no quote outside quoted identifiers, so literals can only be args.
+func FuzzParsePlanRender(f *testing.F) {
+	for _, tc := range acceptedQueries {
+		f.Add(tc.sql)
+	}
+	for _, tc := range refusedQueries {
+		f.Add(tc.sql)
+	}
+	for _, tc := range renderCases {
+		f.Add(tc.sql)
+	}
+	f.Add(`SELECT region, count(*) FROM sales WHERE region = '''; DROP TABLE sales; --' GROUP BY region`)
+	f.Add(`SELECT * FROM sales WHERE note = E'\x27 OR 1=1' OR note = $$'x'$$`)
+	f.Fuzz(func(t *testing.T, sql string) {
+		q, err := Parse(sql)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse(%q) error %T %v, want *planner.Error", sql, err, err)
+			}
+			if pe.Pos < 0 || pe.Pos > utf8.RuneCountInString(sql)+1 {
+				t.Fatalf("Parse(%q) position %d outside the text", sql, pe.Pos)
+			}
+			return
+		}
+		sp := Split(q, []string{"site"}, testMeta())[0]
+		out, _, err := Render(sp, DuckDB{})
+		if err != nil {
+			t.Fatalf("Parse accepted %q but Render failed: %v", sql, err)
+		}
+		bare := stripQuotedIdents(t, out)
+		if strings.Contains(bare, "'") {
+			t.Fatalf("rendered SQL has a quote outside identifiers: %s", out)
+		}
+		for _, lit := range stringLiterals(sql) {
+			if strings.Contains(bare, lit) {
+				t.Fatalf("rendered SQL contains input literal %s: %s", lit, out)
+			}
+		}
+	})
+}
+
+// stripQuotedIdents removes "..." identifiers ("" escapes included) from
+// rendered SQL, failing on an unterminated one.
+func stripQuotedIdents(t *testing.T, sql string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case !in && c == '"':
+			in = true
+		case in && c == '"' && i+1 < len(sql) && sql[i+1] == '"':
+			i++
+		case in && c == '"':
+			in = false
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	if in {
+		t.Fatalf("unterminated quoted identifier in %s", sql)
+	}
+	return b.String()
+}
+
+// stringLiterals returns the raw text of every string constant in sql.
+func stringLiterals(sql string) []string {
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, tok := range res.Tokens {
+		switch tok.Token {
+		case pg_query.Token_SCONST, pg_query.Token_USCONST, pg_query.Token_BCONST, pg_query.Token_XCONST:
+			if int(tok.End) <= len(sql) && tok.Start < tok.End {
+				out = append(out, sql[tok.Start:tok.End])
+			}
+		}
+	}
+	return out
+}

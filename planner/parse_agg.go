@@ -1,0 +1,274 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// aggregateQuery builds a KindAggregate plan: group keys and partial
+// aggregates for the sites, merge aggregates and outputs for the coordinator.
+func (p *parser) aggregateQuery(sel *pg_query.SelectStmt) error {
+	q := p.q
+	q.Kind = KindAggregate
+	targets, err := p.targets(sel.TargetList)
+	if err != nil {
+		return err
+	}
+	for _, rt := range targets {
+		if isStar(rt) {
+			return p.refuse(rt.Location, "*", "SELECT * cannot be combined with aggregates or GROUP BY", "list the group key columns and aggregates")
+		}
+	}
+	if err := p.groupBy(sel.GroupClause, targets); err != nil {
+		return err
+	}
+	// Every aggregate plan carries COUNT(*) so that a site can suppress small
+	// groups whatever the analyst asked for; it is a0 so that an analyst's
+	// own COUNT(*) reuses it.
+	q.CountColumn = p.partial(AggCountStar, nil)
+	for _, rt := range targets {
+		e, err := p.expr(rt.Val, p.mergeScope("SELECT", targets))
+		if err != nil {
+			return err
+		}
+		q.Merge.Outputs = append(q.Merge.Outputs, Output{Name: outputName(rt), Expr: e})
+	}
+	if sel.HavingClause != nil {
+		h, err := p.expr(sel.HavingClause, p.mergeScope("HAVING", targets))
+		if err != nil {
+			return err
+		}
+		q.Merge.Having = h
+	}
+	return p.orderBy(sel.SortClause, p.mergeScope("ORDER BY", targets))
+}
+
+// targets unwraps the select list, which must not be empty.
+func (p *parser) targets(list []*pg_query.Node) ([]*pg_query.ResTarget, error) {
+	if len(list) == 0 {
+		return nil, p.refuse(p.tokenPos(pg_query.Token_SELECT), "select list", "the select list is empty", "name at least one column or aggregate")
+	}
+	out := make([]*pg_query.ResTarget, 0, len(list))
+	for _, n := range list {
+		rt := n.GetResTarget()
+		if rt == nil || rt.Val == nil {
+			return nil, p.refuse(nodeLoc(n), "select item", "this select item is not supported", "")
+		}
+		out = append(out, rt)
+	}
+	return out, nil
+}
+
+func isStar(rt *pg_query.ResTarget) bool {
+	cr := rt.Val.GetColumnRef()
+	return cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil
+}
+
+// outputName is the column name PostgreSQL would give a select item.
+func outputName(rt *pg_query.ResTarget) string {
+	if rt.Name != "" {
+		return rt.Name
+	}
+	switch x := rt.Val.Node.(type) {
+	case *pg_query.Node_ColumnRef:
+		if f := x.ColumnRef.Fields; len(f) > 0 && f[len(f)-1].GetString_() != nil {
+			return f[len(f)-1].GetString_().Sval
+		}
+	case *pg_query.Node_FuncCall:
+		if f := x.FuncCall.Funcname; len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	}
+	return "?column?"
+}
+
+// groupBy resolves GROUP BY items to table columns: a column name, a
+// select-list position, or the alias of a select item that is a column.
+// Without a catalog the planner cannot tell an alias from a table column of
+// the same name; an alias of a plain column is taken to mean that column.
+func (p *parser) groupBy(items []*pg_query.Node, targets []*pg_query.ResTarget) error {
+	for _, item := range items {
+		col, err := p.groupKey(item, targets)
+		if err != nil {
+			return err
+		}
+		if keyIndex(p.keys, col) >= 0 {
+			continue
+		}
+		name := fmt.Sprintf("g%d", len(p.keys))
+		p.keys = append(p.keys, col)
+		p.q.GroupBy = append(p.q.GroupBy, OutputColumn{Name: name, Expr: Col(col)})
+		p.q.Merge.Keys = append(p.q.Merge.Keys, name)
+	}
+	return nil
+}
+
+func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (string, error) {
+	loc := nodeLoc(item)
+	if item.GetGroupingSet() != nil {
+		return "", p.refuse(loc, constructName(item), "ROLLUP, CUBE and GROUPING SETS are not supported", "group by column names")
+	}
+	target := item
+	if c := item.GetAConst(); c != nil {
+		v, err := p.constant(c)
+		if err != nil {
+			return "", err
+		}
+		if v.Kind != KindInt {
+			return "", p.refuse(loc, "GROUP BY constant", "non-integer constant in GROUP BY", "group by column names or select-list positions")
+		}
+		if v.Int < 1 || v.Int > int64(len(targets)) {
+			return "", p.refuse(loc, fmt.Sprintf("GROUP BY position %d", v.Int), fmt.Sprintf("GROUP BY position %d is not in select list", v.Int), fmt.Sprintf("use a position from 1 to %d", len(targets)))
+		}
+		target = targets[v.Int-1].Val
+	} else if cr := item.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+		name := cr.Fields[0].GetString_().Sval
+		for _, rt := range targets {
+			if rt.Name != name {
+				continue
+			}
+			if rt.Val.GetColumnRef() == nil {
+				return "", p.refuse(loc, fmt.Sprintf("GROUP BY %q", name), fmt.Sprintf("GROUP BY %q names a select item that is not a column", name), "group by table columns")
+			}
+			target = rt.Val
+			break
+		}
+	}
+	if cr := target.GetColumnRef(); cr != nil {
+		return p.columnName(cr)
+	}
+	if hasAggregate([]*pg_query.Node{target}) {
+		return "", p.refuse(loc, "aggregate in GROUP BY", "aggregate functions are not allowed in GROUP BY", "group by columns and aggregate in the select list")
+	}
+	return "", p.refuse(loc, "GROUP BY expression", "GROUP BY supports only columns", "group by column names, select-list positions or aliases of columns")
+}
+
+// mergeScope resolves names over the merged result: group key columns
+// become g<i>, aggregates become merge aggregates m<i>.
+func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope {
+	return &scope{
+		clause:     clause,
+		arithmetic: true,
+		column: func(name string, loc int32) (*Expr, error) {
+			if i := keyIndex(p.keys, name); i >= 0 {
+				return Col(p.q.GroupBy[i].Name), nil
+			}
+			hint := "add it to GROUP BY or wrap it in an aggregate"
+			if clause == "HAVING" {
+				for _, rt := range targets {
+					if rt.Name == name {
+						hint = "HAVING cannot refer to select-list aliases; repeat the expression"
+					}
+				}
+			}
+			return nil, p.refuse(loc, fmt.Sprintf("column %q", name),
+				fmt.Sprintf("column %q must appear in the GROUP BY clause or be used in an aggregate function", name), hint)
+		},
+		aggregate: p.aggregate,
+	}
+}
+
+// aggregate splits one aggregate call into partials and a merge aggregate,
+// and returns a reference to the merge aggregate.
+func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
+	upper := strings.ToUpper(name)
+	switch {
+	case fc.AggDistinct:
+		return nil, p.refuse(fc.Location, upper+"(DISTINCT …)", upper+"(DISTINCT …) is not yet supported", "GROUP BY the column and count the groups")
+	case fc.AggFilter != nil:
+		return nil, p.refuse(fc.Location, "FILTER clause", "aggregate FILTER is not supported", "move the condition to WHERE")
+	case len(fc.AggOrder) > 0 || fc.AggWithinGroup:
+		return nil, p.refuse(fc.Location, "ordered aggregate", "ORDER BY inside an aggregate is not supported", "remove it")
+	case fc.FuncVariadic:
+		return nil, p.refuse(fc.Location, "VARIADIC", "VARIADIC is not supported", "")
+	case fc.AggStar && name != "count":
+		return nil, p.refuse(fc.Location, upper+"(*)", "only COUNT accepts *", fmt.Sprintf("write %s(column)", upper))
+	case fc.AggStar:
+		return Col(p.merge(MergeCount, p.partial(AggCountStar, nil))), nil
+	case len(fc.Args) != 1:
+		return nil, p.refuse(fc.Location, upper+"()", upper+" takes exactly one argument", fmt.Sprintf("write %s(column)", upper))
+	}
+	arg, err := p.expr(fc.Args[0], &scope{clause: "an aggregate argument", column: func(c string, _ int32) (*Expr, error) { return Col(c), nil }})
+	if err != nil {
+		return nil, err
+	}
+	if name == "count" && arg.Op == OpLiteral && arg.Value.Kind != KindNull {
+		// COUNT(1) counts rows, like COUNT(*).
+		return Col(p.merge(MergeCount, p.partial(AggCountStar, nil))), nil
+	}
+	if arg.Op != OpColumn {
+		return nil, p.refuse(nodeLoc(fc.Args[0]), upper+" argument", "aggregate arguments must be a column", fmt.Sprintf("write %s(column)", upper))
+	}
+	switch name {
+	case "count":
+		return Col(p.merge(MergeCount, p.partial(AggCount, arg))), nil
+	case "sum":
+		return Col(p.merge(MergeSum, p.partial(AggSum, arg))), nil
+	case "min":
+		return Col(p.merge(MergeMin, p.partial(AggMin, arg))), nil
+	case "max":
+		return Col(p.merge(MergeMax, p.partial(AggMax, arg))), nil
+	default: // avg: exact as ΣSUM / ΣCOUNT over all sites
+		sum := p.partial(AggSum, arg)
+		count := p.partial(AggCount, Col(arg.Column))
+		return Col(p.merge(MergeAvg, sum, count)), nil
+	}
+}
+
+// partial returns the name of the partial aggregate fn(arg), adding it once.
+func (p *parser) partial(fn AggFunc, arg *Expr) string {
+	key := string(fn) + "\x00" + exprKey(arg)
+	if name, ok := p.partials[key]; ok {
+		return name
+	}
+	name := fmt.Sprintf("a%d", len(p.q.Partials))
+	p.partials[key] = name
+	p.q.Partials = append(p.q.Partials, OutputColumn{Name: name, Agg: &PartialAgg{Func: fn, Arg: arg}})
+	return name
+}
+
+// merge returns the name of the merge aggregate fn(inputs), adding it once.
+func (p *parser) merge(fn MergeFunc, inputs ...string) string {
+	key := string(fn) + "\x00" + strings.Join(inputs, "\x00")
+	if name, ok := p.merges[key]; ok {
+		return name
+	}
+	name := fmt.Sprintf("m%d", len(p.q.Merge.Aggs))
+	p.merges[key] = name
+	p.q.Merge.Aggs = append(p.q.Merge.Aggs, MergeAgg{Name: name, Func: fn, Inputs: inputs})
+	return name
+}
+
+// exprKey is a stable key for structural equality of expressions.
+func exprKey(e *Expr) string {
+	var b strings.Builder
+	writeExprKey(&b, e)
+	return b.String()
+}
+
+func writeExprKey(b *strings.Builder, e *Expr) {
+	if e == nil {
+		b.WriteString("nil")
+		return
+	}
+	fmt.Fprintf(b, "(%s %q", e.Op, e.Column)
+	if v := e.Value; v != nil {
+		fmt.Fprintf(b, " %s:%t:%d:%v:%q", v.Kind, v.Bool, v.Int, v.Float, v.Str)
+	}
+	for _, a := range e.Args {
+		b.WriteByte(' ')
+		writeExprKey(b, a)
+	}
+	b.WriteByte(')')
+}
+
+func keyIndex(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

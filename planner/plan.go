@@ -1,0 +1,300 @@
+package planner
+
+import (
+	"fmt"
+	"time"
+)
+
+// PlanVersion is the version of the SubPlan structure. A site refuses a
+// sub-plan whose version it does not know.
+const PlanVersion = 1
+
+// Op names an expression node. The set is closed: renderers, the policy
+// input builder and the merge evaluator each switch over it and reject any
+// op they do not know, so a new op cannot slip through one layer unnoticed.
+type Op string
+
+// Expression ops.
+const (
+	OpColumn    Op = "column"      // Column names a column of the plan's table (or a merged output column)
+	OpLiteral   Op = "literal"     // Value holds the constant
+	OpAnd       Op = "and"         // Args: 2+ operands
+	OpOr        Op = "or"          // Args: 2+ operands
+	OpNot       Op = "not"         // Args: 1 operand
+	OpEq        Op = "eq"          // Args: left, right
+	OpNe        Op = "ne"          // Args: left, right
+	OpLt        Op = "lt"          // Args: left, right
+	OpLe        Op = "le"          // Args: left, right
+	OpGt        Op = "gt"          // Args: left, right
+	OpGe        Op = "ge"          // Args: left, right
+	OpIn        Op = "in"          // Args: operand, then 1+ list items
+	OpNotIn     Op = "not_in"      // Args: operand, then 1+ list items
+	OpBetween   Op = "between"     // Args: operand, low, high (inclusive)
+	OpIsNull    Op = "is_null"     // Args: 1 operand
+	OpIsNotNull Op = "is_not_null" // Args: 1 operand
+	OpAdd       Op = "add"         // Args: left, right (merge-side arithmetic over aggregates)
+	OpSub       Op = "sub"         // Args: left, right
+	OpMul       Op = "mul"         // Args: left, right
+	OpDiv       Op = "div"         // Args: left, right
+	OpNeg       Op = "neg"         // Args: 1 operand
+)
+
+// ValueKind is the type of a literal.
+type ValueKind string
+
+// Literal kinds.
+const (
+	KindNull   ValueKind = "null"
+	KindBool   ValueKind = "bool"
+	KindInt    ValueKind = "int"
+	KindFloat  ValueKind = "float"
+	KindString ValueKind = "string"
+)
+
+// Value is a typed constant. Only the field matching Kind is meaningful.
+type Value struct {
+	Kind  ValueKind `json:"kind"`
+	Bool  bool      `json:"bool,omitempty"`
+	Int   int64     `json:"int,omitempty"`
+	Float float64   `json:"float,omitempty"`
+	Str   string    `json:"str,omitempty"`
+}
+
+// Any returns the Go value of v: nil, bool, int64, float64 or string.
+func (v Value) Any() any {
+	switch v.Kind {
+	case KindBool:
+		return v.Bool
+	case KindInt:
+		return v.Int
+	case KindFloat:
+		return v.Float
+	case KindString:
+		return v.Str
+	default:
+		return nil
+	}
+}
+
+// Expr is a node of a scalar expression tree. Plans carry expressions as
+// structure, never as SQL text: renderers turn them into engine SQL with
+// quoted identifiers and bound parameters.
+type Expr struct {
+	Op     Op      `json:"op"`
+	Column string  `json:"column,omitempty"` // OpColumn
+	Value  *Value  `json:"value,omitempty"`  // OpLiteral
+	Args   []*Expr `json:"args,omitempty"`
+}
+
+// Col is a column reference.
+func Col(name string) *Expr { return &Expr{Op: OpColumn, Column: name} }
+
+// Lit is a literal.
+func Lit(v Value) *Expr { return &Expr{Op: OpLiteral, Value: &v} }
+
+// Call builds an op node.
+func Call(op Op, args ...*Expr) *Expr { return &Expr{Op: op, Args: args} }
+
+// Columns appends to dst the distinct column names referenced by e, in
+// first-seen order.
+func (e *Expr) Columns(dst []string) []string {
+	if e == nil {
+		return dst
+	}
+	if e.Op == OpColumn {
+		for _, c := range dst {
+			if c == e.Column {
+				return dst
+			}
+		}
+		return append(dst, e.Column)
+	}
+	for _, a := range e.Args {
+		dst = a.Columns(dst)
+	}
+	return dst
+}
+
+// AggFunc is a partial aggregate function computed at a site.
+type AggFunc string
+
+// Partial aggregate functions. AVG is never sent to a site: the planner
+// splits it into SUM and COUNT so the merge is exact.
+const (
+	AggCountStar AggFunc = "count_star" // Arg is nil
+	AggCount     AggFunc = "count"      // counts non-NULL values of Arg
+	AggSum       AggFunc = "sum"
+	AggMin       AggFunc = "min"
+	AggMax       AggFunc = "max"
+)
+
+// PlanKind says what a sub-plan asks a site to export.
+type PlanKind string
+
+// Plan kinds.
+const (
+	// KindAggregate exports one row per group: group keys and partial aggregates.
+	KindAggregate PlanKind = "aggregate"
+	// KindRows exports rows of the table (a projection without aggregates).
+	// It exists so that a site's policy, not the planner, refuses raw-row
+	// queries, and says why.
+	KindRows PlanKind = "rows"
+)
+
+// OutputColumn is one column of a site's partial result.
+type OutputColumn struct {
+	Name string `json:"name"` // wire name of the partial column, e.g. "g0", "a1"
+	// Exactly one of the following is set.
+	Expr *Expr       `json:"expr,omitempty"` // group key or projected expression
+	Agg  *PartialAgg `json:"agg,omitempty"`  // partial aggregate
+}
+
+// PartialAgg is an aggregate computed at a site.
+type PartialAgg struct {
+	Func AggFunc `json:"func"`
+	Arg  *Expr   `json:"arg,omitempty"` // nil for count_star
+}
+
+// SubPlan is what one site is asked to compute: a partial aggregate (or a
+// projection) over one logical table. It carries structure only, never SQL
+// text. The wire form lives in package flight.
+type SubPlan struct {
+	Version  int       `json:"version"`
+	QueryID  string    `json:"query_id"`
+	Analyst  string    `json:"analyst"`
+	Roles    []string  `json:"roles,omitempty"`
+	Purpose  string    `json:"purpose,omitempty"`
+	Deadline time.Time `json:"deadline"`
+	Site     string    `json:"site"`
+
+	Kind  PlanKind `json:"kind"`
+	Table string   `json:"table"` // logical table name
+	// Star is set for KindRows when the analyst asked for every column; the
+	// planner has no catalog to expand it, and the site refuses or renders it.
+	Star   bool   `json:"star,omitempty"`
+	Filter *Expr  `json:"filter,omitempty"` // WHERE, nil when absent
+	Limit  *int64 `json:"limit,omitempty"`  // only for KindRows
+
+	// GroupBy holds the group keys (Expr set) in order. For KindAggregate the
+	// site groups by these.
+	GroupBy []OutputColumn `json:"group_by,omitempty"`
+	// Aggs holds the partial aggregates (Agg set) for KindAggregate, or the
+	// projected expressions (Expr set) for KindRows.
+	Aggs []OutputColumn `json:"aggs,omitempty"`
+	// CountColumn names the COUNT(*) partial in Aggs that measures each
+	// group's size; every aggregate sub-plan has one, so the site can enforce
+	// a minimum group size whatever the analyst asked for.
+	CountColumn string `json:"count_column,omitempty"`
+}
+
+// Outputs returns the partial result's columns in wire order: group keys,
+// then aggregates (or projections).
+func (s *SubPlan) Outputs() []OutputColumn {
+	out := make([]OutputColumn, 0, len(s.GroupBy)+len(s.Aggs))
+	out = append(out, s.GroupBy...)
+	return append(out, s.Aggs...)
+}
+
+// ColumnUse says how a sub-plan uses one column; policy input is built from it.
+type ColumnUse struct {
+	Table    string  `json:"table"`
+	Column   string  `json:"column"`
+	Use      string  `json:"use"`                // "group_key", "aggregate_arg", "filter", "projection"
+	Function AggFunc `json:"function,omitempty"` // for aggregate_arg
+}
+
+// Column uses.
+const (
+	UseGroupKey     = "group_key"
+	UseAggregateArg = "aggregate_arg"
+	UseFilter       = "filter"
+	UseProjection   = "projection"
+)
+
+// ColumnUses lists every (column, use) pair of the sub-plan once, in plan
+// order. A star projection is reported as column "*".
+func (s *SubPlan) ColumnUses() []ColumnUse {
+	var out []ColumnUse
+	seen := map[ColumnUse]bool{}
+	add := func(e *Expr, use string, fn AggFunc) {
+		for _, c := range e.Columns(nil) {
+			u := ColumnUse{Table: s.Table, Column: c, Use: use, Function: fn}
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	for _, g := range s.GroupBy {
+		add(g.Expr, UseGroupKey, "")
+	}
+	if s.Kind == KindRows && s.Star {
+		u := ColumnUse{Table: s.Table, Column: "*", Use: UseProjection}
+		seen[u] = true
+		out = append(out, u)
+	}
+	for _, a := range s.Aggs {
+		switch {
+		case a.Agg != nil:
+			add(a.Agg.Arg, UseAggregateArg, a.Agg.Func)
+		case a.Expr != nil:
+			add(a.Expr, UseProjection, "")
+		}
+	}
+	add(s.Filter, UseFilter, "")
+	return out
+}
+
+// Validate checks the structural invariants a site relies on before it
+// evaluates policy. It does not check that columns exist.
+func (s *SubPlan) Validate() error {
+	if s.Version != PlanVersion {
+		return fmt.Errorf("sub-plan version %d is not supported (this site speaks version %d)", s.Version, PlanVersion)
+	}
+	if s.QueryID == "" {
+		return fmt.Errorf("sub-plan: query_id must be set")
+	}
+	if s.Table == "" {
+		return fmt.Errorf("sub-plan: table must be set")
+	}
+	switch s.Kind {
+	case KindAggregate:
+		if s.CountColumn == "" {
+			return fmt.Errorf("sub-plan: aggregate plan has no count column")
+		}
+		found := false
+		for _, a := range s.Aggs {
+			if a.Agg == nil {
+				return fmt.Errorf("sub-plan: aggregate output %q has no aggregate", a.Name)
+			}
+			if a.Name == s.CountColumn && a.Agg.Func == AggCountStar {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("sub-plan: count column %q is not a COUNT(*) output", s.CountColumn)
+		}
+		for _, g := range s.GroupBy {
+			if g.Expr == nil {
+				return fmt.Errorf("sub-plan: group key %q has no expression", g.Name)
+			}
+		}
+	case KindRows:
+		if len(s.GroupBy) > 0 {
+			return fmt.Errorf("sub-plan: rows plan cannot have group keys")
+		}
+		if !s.Star && len(s.Aggs) == 0 {
+			return fmt.Errorf("sub-plan: rows plan projects nothing")
+		}
+	default:
+		return fmt.Errorf("sub-plan: unknown kind %q", s.Kind)
+	}
+	names := map[string]bool{}
+	for _, o := range s.Outputs() {
+		if o.Name == "" || names[o.Name] {
+			return fmt.Errorf("sub-plan: output name %q is empty or repeated", o.Name)
+		}
+		names[o.Name] = true
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package planner
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/render/*.golden from the current output")
+
+// renderCases are rendered for DuckDB and compared with golden files.
+var renderCases = []struct{ name, sql string }{
+	{"global_count", `SELECT count(*) FROM sales`},
+	{"group_filter", `SELECT region, SUM(amount) AS total FROM sales WHERE year = 2024 GROUP BY region`},
+	{"avg_two_keys", `SELECT region, product, AVG(amount) FROM sales WHERE region IN ('north', 'south') GROUP BY 1, 2`},
+	{"having_order_limit", `SELECT region, sum(amount) AS total FROM sales GROUP BY region HAVING max(amount) > 10 ORDER BY total DESC LIMIT 3`},
+	{"where_every_op", `SELECT min(amount), max(amount) FROM sales WHERE NOT (a = 1 OR b <> 'x') AND c < 2.5 AND d <= -3 AND e > true AND f >= 0 AND g NOT IN (1, 2) AND h BETWEEN 1 AND 9 AND i NOT BETWEEN 'a' AND 'b' AND j IS NULL AND k IS NOT NULL AND l = NULL`},
+	{"quoted_identifiers", `SELECT "Re""gion", count("Amount") FROM "Sales Table" GROUP BY "Re""gion"`},
+	{"rows_star_limit", `SELECT * FROM sales WHERE year = 2024 LIMIT 5 OFFSET 10`},
+	{"rows_projection_ordered", `SELECT region, amount FROM sales ORDER BY amount LIMIT 5`},
+	{"rows_projection_limit", `SELECT s.region, s.amount AS a FROM sales s WHERE s.amount > 100 LIMIT 20`},
+}
+
+func testMeta() SubPlanMeta {
+	return SubPlanMeta{QueryID: "q-1", Analyst: "alice", Deadline: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+// renderSQL parses, splits for one site and renders for DuckDB.
+func renderSQL(t testing.TB, sql string) (string, []any) {
+	t.Helper()
+	q, err := Parse(sql)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", sql, err)
+	}
+	sp := Split(q, []string{"site-a"}, testMeta())[0]
+	out, args, err := Render(sp, DuckDB{})
+	if err != nil {
+		t.Fatalf("Render(%q): %v", sql, err)
+	}
+	return out, args
+}
+
+func goldenText(sql string, args []any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "-- sql --\n%s\n-- args --\n", sql)
+	for i, a := range args {
+		fmt.Fprintf(&b, "$%d %T %#v\n", i+1, a, a)
+	}
+	return b.String()
+}
+
+func TestRenderGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range renderCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := goldenText(renderSQL(t, tc.sql))
+			path := filepath.Join("testdata", "render", tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden file (run go test -run TestRenderGolden -update): %v", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("render %q (-golden +got):\n%s", tc.sql, diff)
+			}
+		})
+	}
+}
+
+func TestRenderKeepsStringLiteralsOutOfSQL(t *testing.T) {
+	t.Parallel()
+	const evil = `'; DROP TABLE sales; --`
+	sql, args := renderSQL(t, `SELECT region, count(*) FROM sales WHERE region = '''; DROP TABLE sales; --' OR product IN ('x', '"; DELETE') GROUP BY region`)
+	for _, frag := range []string{"DROP", "DELETE", "--", ";", "'"} {
+		if strings.Contains(sql, frag) {
+			t.Errorf("rendered SQL contains %q: %s", frag, sql)
+		}
+	}
+	want := []any{evil, "x", `"; DELETE`}
+	if diff := cmp.Diff(want, args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+}
+
+// TestRenderFromStructureOnly renders a sub-plan built by hand: the renderer
+// needs no SQL text, only the plan.
+func TestRenderFromStructureOnly(t *testing.T) {
+	t.Parallel()
+	limit := int64(7)
+	sp := &SubPlan{Version: PlanVersion, QueryID: "q", Kind: KindRows, Table: "t", Limit: &limit,
+		Aggs: []OutputColumn{{Name: "p0", Expr: Col("x")}}, Filter: Call(OpGt, Col("x"), Lit(Value{Kind: KindFloat, Float: 1.5}))}
+	sql, args, err := Render(sp, DuckDB{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `SELECT "x" AS "p0" FROM "t" WHERE ("x" > $1) LIMIT $2`; sql != want {
+		t.Errorf("sql = %s, want %s", sql, want)
+	}
+	if diff := cmp.Diff([]any{1.5, int64(7)}, args); diff != "" {
+		t.Errorf("args (-want +got):\n%s", diff)
+	}
+}
+
+func TestRenderRefusesBadPlans(t *testing.T) {
+	t.Parallel()
+	base := func() *SubPlan {
+		return &SubPlan{Version: PlanVersion, QueryID: "q", Site: "s", Kind: KindAggregate, Table: "sales", CountColumn: "a0",
+			GroupBy: []OutputColumn{{Name: "g0", Expr: Col("region")}},
+			Aggs:    []OutputColumn{{Name: "a0", Agg: &PartialAgg{Func: AggCountStar}}}}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*SubPlan)
+		want   string
+	}{
+		{"unknown op", func(s *SubPlan) { s.Filter = Call(Op("like"), Col("a"), Lit(Value{Kind: KindString, Str: "x"})) }, `unknown op "like"`},
+		{"wrong operand count", func(s *SubPlan) { s.Filter = Call(OpEq, Col("a")) }, `op "eq" has 1 operands`},
+		{"unknown aggregate", func(s *SubPlan) {
+			s.Aggs = append(s.Aggs, OutputColumn{Name: "a1", Agg: &PartialAgg{Func: "median", Arg: Col("x")}})
+		}, `unknown aggregate "median"`},
+		{"unknown literal kind", func(s *SubPlan) { s.Filter = Call(OpEq, Col("a"), Lit(Value{Kind: "date"})) }, `unknown literal kind "date"`},
+		{"literal group key", func(s *SubPlan) { s.GroupBy[0].Expr = Lit(Value{Kind: KindInt, Int: 1}) }, "literals in group keys"},
+		{"empty identifier", func(s *SubPlan) { s.Table = "" }, "table must be set"},
+		{"nul in identifier", func(s *SubPlan) { s.GroupBy[0].Expr = Col("a\x00b") }, "contains NUL"},
+		{"missing count column", func(s *SubPlan) { s.CountColumn = "" }, "no count column"},
+		{"future version", func(s *SubPlan) { s.Version = PlanVersion + 1 }, "not supported"},
+		{"group key with aggregate", func(s *SubPlan) { s.GroupBy[0].Agg = &PartialAgg{Func: AggSum, Arg: Col("x")} }, "carries an aggregate"},
+		{"output with expression and aggregate", func(s *SubPlan) { s.Aggs[0].Expr = Col("x") }, "both an expression and an aggregate"},
+		{"rows plan with aggregate", func(s *SubPlan) { s.Kind, s.GroupBy, s.CountColumn = KindRows, nil, "" }, "must be an expression"},
+		{"star and projections", func(s *SubPlan) {
+			s.Kind, s.GroupBy, s.CountColumn, s.Star = KindRows, nil, "", true
+			s.Aggs = []OutputColumn{{Name: "p0", Expr: Col("x")}}
+		}, "both * and projections"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sp := base()
+			tc.mutate(sp)
+			sql, _, err := Render(sp, DuckDB{})
+			if err == nil {
+				t.Fatalf("Render succeeded with %s, want error containing %q", sql, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Render error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
