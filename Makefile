@@ -5,7 +5,7 @@ export GOTOOLCHAIN := local
 GO        ?= go
 BIN       := $(CURDIR)/bin
 # staticcheck release known to resolve from this machine's module proxy
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 30m
 
 .PHONY: all build demo test vet staticcheck fmt-check fuzz bench clean
