@@ -21,11 +21,24 @@ type Dialect interface {
 
 // dialects is the table of built-in dialects, by name.
 var dialects = map[string]Dialect{
-	"duckdb": DuckDB{},
+	"duckdb":   DuckDB{},
+	"postgres": Postgres{},
+	"mysql":    MySQL{},
+	"spark":    Spark{},
+	"flink":    Flink{},
 }
 
-// DialectByName returns the built-in dialect called name.
+// dialectAliases maps other common engine names to a built-in dialect.
+var dialectAliases = map[string]string{
+	"postgresql": "postgres", "mariadb": "mysql", "sparksql": "spark", "flinksql": "flink",
+}
+
+// DialectByName returns the built-in dialect called name (or one of its
+// aliases: postgresql, mariadb).
 func DialectByName(name string) (Dialect, error) {
+	if a, ok := dialectAliases[name]; ok {
+		name = a
+	}
 	if d, ok := dialects[name]; ok {
 		return d, nil
 	}

@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -74,7 +75,12 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 			return fmt.Errorf("limit %d is negative", *sp.Limit)
 		}
 		r.b.WriteString(" LIMIT ")
-		r.param(*sp.Limit)
+		if _, inline := r.d.(LiteralInliner); inline {
+			// Spark wants an INT and Flink a bare numeric literal here.
+			r.b.WriteString(strconv.FormatInt(*sp.Limit, 10))
+		} else if err := r.param(*sp.Limit); err != nil {
+			return fmt.Errorf("limit: %w", err)
+		}
 	}
 	return nil
 }
@@ -162,9 +168,20 @@ func (r *renderer) ident(name string) error {
 	return nil
 }
 
-func (r *renderer) param(v any) {
+// param writes v as a bound parameter, or inline for a dialect whose
+// engine cannot bind parameters.
+func (r *renderer) param(v any) error {
+	if in, ok := r.d.(LiteralInliner); ok {
+		s, err := in.InlineLiteral(v)
+		if err != nil {
+			return err
+		}
+		r.b.WriteString(s)
+		return nil
+	}
 	r.args = append(r.args, v)
 	r.b.WriteString(r.d.Placeholder(len(r.args)))
+	return nil
 }
 
 var infixSQL = map[Op]string{
@@ -277,7 +294,7 @@ func (r *renderer) literal(v *Value) error {
 	case KindNull:
 		r.b.WriteString("NULL")
 	case KindBool, KindInt, KindFloat, KindString:
-		r.param(v.Any())
+		return r.param(v.Any())
 	default:
 		return fmt.Errorf("unknown literal kind %q", v.Kind)
 	}

@@ -25,6 +25,7 @@ var renderCases = []struct{ name, sql string }{
 	{"rows_star_limit", `SELECT * FROM sales WHERE year = 2024 LIMIT 5 OFFSET 10`},
 	{"rows_projection_ordered", `SELECT region, amount FROM sales ORDER BY amount LIMIT 5`},
 	{"rows_projection_limit", `SELECT s.region, s.amount AS a FROM sales s WHERE s.amount > 100 LIMIT 20`},
+	{"string_literals", `SELECT count(*) FROM sales WHERE region = 'it''s' OR region = E'back\\slash\' OR 1=1 --' OR region IN ('', 'zürich', E'tab\there')`},
 }
 
 func testMeta() SubPlanMeta {
@@ -34,14 +35,20 @@ func testMeta() SubPlanMeta {
 // renderSQL parses, splits for one site and renders for DuckDB.
 func renderSQL(t testing.TB, sql string) (string, []any) {
 	t.Helper()
+	return renderSQLFor(t, sql, DuckDB{})
+}
+
+// renderSQLFor parses, splits for one site and renders for dialect d.
+func renderSQLFor(t testing.TB, sql string, d Dialect) (string, []any) {
+	t.Helper()
 	q, err := Parse(sql)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", sql, err)
 	}
 	sp := Split(q, []string{"site-a"}, testMeta())[0]
-	out, args, err := Render(sp, DuckDB{})
+	out, args, err := Render(sp, d)
 	if err != nil {
-		t.Fatalf("Render(%q): %v", sql, err)
+		t.Fatalf("Render(%q, %s): %v", sql, d.Name(), err)
 	}
 	return out, args
 }
@@ -55,27 +62,36 @@ func goldenText(sql string, args []any) string {
 	return b.String()
 }
 
+// goldenDialects are the dialects whose rendering of renderCases is kept in
+// testdata/render/<dialect>/<case>.golden.
+var goldenDialects = []Dialect{DuckDB{}, Postgres{}, MySQL{}, Spark{}, Flink{}}
+
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
-	for _, tc := range renderCases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := goldenText(renderSQL(t, tc.sql))
-			path := filepath.Join("testdata", "render", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
+	for _, d := range goldenDialects {
+		for _, tc := range renderCases {
+			t.Run(d.Name()+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				got := goldenText(renderSQLFor(t, tc.sql, d))
+				path := filepath.Join("testdata", "render", d.Name(), tc.name+".golden")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
 				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden file (run go test -run TestRenderGolden -update): %v", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("render %q (-golden +got):\n%s", tc.sql, diff)
-			}
-		})
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("read golden file (run go test -run TestRenderGolden -update): %v", err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("render %q for %s (-golden +got):\n%s", tc.sql, d.Name(), diff)
+				}
+			})
+		}
 	}
 }
 
