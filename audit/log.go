@@ -42,6 +42,20 @@ type Options struct {
 	// "audit" for that record only.
 	Component string
 	Site      string
+
+	// Signer, if set, signs heads: an EventSignedHead record is written
+	// after every SignEvery records (default 1000), when SignInterval
+	// (default 1m) has passed with records unsigned, before a rotation and
+	// on Close; Sign hands out heads for callers to pass on.
+	Signer       *Signer
+	SignEvery    int
+	SignInterval time.Duration
+	// RotateSize and RotateAge, if set, start a new segment once the active
+	// file holds that many bytes or is that old (counted from when this Log
+	// opened or created it). The old file is renamed to path.NNNNNN; the
+	// chain continues in the new file (see Segments).
+	RotateSize int64
+	RotateAge  time.Duration
 }
 
 // file is what the writer needs of the log file; tests swap in a fake to
@@ -70,6 +84,19 @@ type Log struct {
 	failed  error  // sticky; wraps ErrFailed
 	seq     uint64 // durable head; written only by the writer goroutine (and Open)
 	head    string
+
+	// Signing and rotation; the writer goroutine owns these (lastHead is
+	// read under mu).
+	signer     *Signer
+	signEvery  int
+	signEach   time.Duration
+	unsigned   int
+	lastSigned time.Time
+	lastHead   *SignedHead
+	rotSize    int64
+	rotAge     time.Duration
+	size       int64
+	segStart   time.Time
 
 	buf       []byte        // writer's scratch buffer
 	syncs     atomic.Uint64 // fsyncs done, reported by BenchmarkAppend
@@ -179,8 +206,22 @@ func (l *Log) signal() {
 func (l *Log) run() {
 	defer close(l.done)
 	var spare []*request
+	var tick <-chan time.Time
+	if l.signer != nil && l.signEach > 0 {
+		t := time.NewTicker(l.signEach)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
-		<-l.wake
+		select {
+		case <-l.wake:
+		case <-tick:
+			l.mu.Lock()
+			f := l.f
+			l.mu.Unlock()
+			l.commit(f, nil, false)
+			continue
+		}
 		for {
 			l.mu.Lock()
 			batch := l.pending
@@ -190,11 +231,12 @@ func (l *Log) run() {
 			if len(batch) == 0 {
 				spare = batch
 				if closed {
+					l.commit(f, nil, true) // a final signed head
 					return
 				}
 				break
 			}
-			l.commit(f, batch)
+			l.commit(f, batch, false)
 			clear(batch) // let records be collected
 			spare = batch
 		}
@@ -203,7 +245,11 @@ func (l *Log) run() {
 
 // commit assigns seqs to batch in order, writes all lines at once, fsyncs,
 // and only then advances the head and answers the waiters.
-func (l *Log) commit(f file, batch []*request) {
+//
+// With a Signer, a signed head record may follow the batch in the same
+// write (always when force is set and records are unsigned); the file may
+// be rotated after the fsync.
+func (l *Log) commit(f file, batch []*request, force bool) {
 	l.mu.Lock()
 	failed := l.failed
 	l.mu.Unlock()
@@ -231,6 +277,8 @@ func (l *Log) commit(f file, batch []*request) {
 		results[i] = result{rec: rec, hash: h}
 		seq, head = seq+1, h
 	}
+	rotate := l.rotateDue(int64(len(buf)))
+	buf, seq, head, signed := l.maybeHead(buf, seq, head, force || rotate)
 
 	if len(buf) > 0 {
 		if err := l.persist(f, buf); err != nil {
@@ -248,7 +296,14 @@ func (l *Log) commit(f file, batch []*request) {
 		} else {
 			l.mu.Lock()
 			l.seq, l.head = seq, head
+			if signed != nil {
+				l.lastHead = signed
+			}
 			l.mu.Unlock()
+			l.size += int64(len(buf))
+			if rotate {
+				l.rotate()
+			}
 		}
 	}
 	if cap(buf) <= 1<<20 { // keep a modest buffer, not the largest batch ever seen

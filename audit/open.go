@@ -56,17 +56,40 @@ func Open(path string, opts Options) (*Log, error) {
 		return nil, fmt.Errorf("open audit log %s: %w", path, err)
 	}
 
+	if tail.seq == 0 && tail.empty {
+		// A freshly rotated active file: the chain continues from the
+		// newest segment.
+		if tail.seq, tail.hash, err = lastSegmentHead(path); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open audit log %s: %w", path, err)
+		}
+	}
+	signEvery, signEach := opts.SignEvery, opts.SignInterval
+	if signEvery <= 0 {
+		signEvery = defaultSignEvery
+	}
+	if signEach == 0 {
+		signEach = time.Minute
+	}
 	l := &Log{
-		path:      path,
-		logger:    logger,
-		now:       now,
-		component: opts.Component,
-		site:      opts.Site,
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
-		f:         f,
-		seq:       tail.seq,
-		head:      tail.hash,
+		signer:     opts.Signer,
+		signEvery:  signEvery,
+		signEach:   signEach,
+		rotSize:    opts.RotateSize,
+		rotAge:     opts.RotateAge,
+		size:       tail.size,
+		segStart:   now(),
+		lastSigned: now(),
+		path:       path,
+		logger:     logger,
+		now:        now,
+		component:  opts.Component,
+		site:       opts.Site,
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		f:          f,
+		seq:        tail.seq,
+		head:       tail.hash,
 	}
 	go l.run()
 
@@ -90,9 +113,11 @@ func Open(path string, opts Options) (*Log, error) {
 
 // tailState is where Open picks up the chain.
 type tailState struct {
-	seq  uint64
-	hash string
-	cut  *cutInfo
+	seq   uint64
+	hash  string
+	cut   *cutInfo
+	size  int64 // bytes in the file after any cut
+	empty bool  // no records in the file
 }
 
 type cutInfo struct {
@@ -135,7 +160,7 @@ func recoverTail(f *os.File, logger *slog.Logger) (tailState, error) {
 		es = es[:n-1]
 	}
 
-	var tail tailState
+	tail := tailState{size: st.Size(), empty: len(es) == 0}
 	if n := len(es); n > 0 {
 		last := es[n-1]
 		if !last.hasSeq || last.stored == "" {
@@ -153,7 +178,7 @@ func recoverTail(f *os.File, logger *slog.Logger) (tailState, error) {
 		}
 		logger.Warn("cut torn final line of audit log; appending a recovery record",
 			logKeyCut, cut.bytes, logKeyOffset, cut.offset, logKeyReason, cut.reason)
-		tail.cut = cut
+		tail.cut, tail.size = cut, cut.offset
 	}
 
 	if problems, _, _ := analyze(es); len(problems) > 0 {
@@ -173,4 +198,29 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// lastSegmentHead returns the head of the newest rotated segment of path,
+// or zero values when there is none.
+func lastSegmentHead(path string) (uint64, string, error) {
+	nums, err := segmentNumbers(path)
+	if err != nil || len(nums) == 0 {
+		return 0, "", err
+	}
+	name := segmentName(path, nums[len(nums)-1])
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, "", fmt.Errorf("read previous segment: %w", err)
+	}
+	defer f.Close()
+	es, err := scan(f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read previous segment %s: %w", name, err)
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if e := es[i]; e.hasSeq && e.stored != "" && !e.torn {
+			return e.seq, e.stored, nil
+		}
+	}
+	return 0, "", fmt.Errorf("previous segment %s has no readable record to continue the chain from", name)
 }

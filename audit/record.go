@@ -21,6 +21,7 @@ const (
 	EventExport     = "export"      // site agent: results are about to leave the site
 	EventPeerDenied = "peer_denied" // a caller's SPIFFE ID was not on the allow-list
 	EventRecovery   = "recovery"    // written by Open after cutting a torn final line
+	EventSignedHead = "signed_head" // written by the Log: a signed head over the record before it
 )
 
 // Components.
@@ -66,6 +67,7 @@ type Record struct {
 	Error            string         `json:"error,omitempty"`
 	DurationMS       float64        `json:"duration_ms,omitempty"`
 	Details          map[string]any `json:"details,omitempty"`
+	Head             *SignedHead    `json:"head,omitempty"` // EventSignedHead only
 }
 
 // SiteOutcome is the coordinator's view of one site's part in a query.
@@ -76,6 +78,10 @@ type SiteOutcome struct {
 	Rows             int64    `json:"rows,omitempty"`
 	SuppressedGroups int64    `json:"suppressed_groups,omitempty"`
 	Error            string   `json:"error,omitempty"`
+	BundleRevision   string   `json:"bundle_revision,omitempty"`
+	// Head is the site's signed audit head it sent with its result: its
+	// log's record Head.Seq (the export record) has hash Head.Hash.
+	Head *SignedHead `json:"head,omitempty"`
 }
 
 const (

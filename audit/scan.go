@@ -34,12 +34,35 @@ type entry struct {
 	stored   string // hash written on the line; "" if the suffix is unreadable
 	computed string // sha256 of the line's record bytes; "" if the suffix is unreadable
 	why      string // what is wrong, for edited and malformed lines
+
+	file      string // set by VerifyFiles when several files are read
+	event     string
+	component string
+	site      string
+	queryID   string
+	head      *SignedHead   // EventSignedHead records
+	siteHeads []SiteOutcome // coordinator records: per-site outcomes carrying heads
 }
 
 // header is the part of a record the chain check needs.
 type header struct {
-	Seq  *uint64 `json:"seq"`
-	Prev *string `json:"prev"`
+	Seq       *uint64       `json:"seq"`
+	Prev      *string       `json:"prev"`
+	Event     string        `json:"event"`
+	Component string        `json:"component"`
+	Site      string        `json:"site"`
+	QueryID   string        `json:"query_id"`
+	Head      *SignedHead   `json:"head"`
+	Sites     []SiteOutcome `json:"sites"`
+}
+
+func (e *entry) setHeader(h header) {
+	e.event, e.component, e.site, e.head, e.queryID = h.Event, h.Component, h.Site, h.Head, h.QueryID
+	for _, so := range h.Sites {
+		if so.Head != nil {
+			e.siteHeads = append(e.siteHeads, SiteOutcome{Site: so.Site, Head: so.Head})
+		}
+	}
 }
 
 // parseLine classifies one line (without its newline).
@@ -61,6 +84,7 @@ func parseLine(b []byte) entry {
 	e.stored, e.computed = stored, hex.EncodeToString(sum[:])
 	if json.Unmarshal(rec, &h) == nil && h.Seq != nil {
 		e.hasSeq, e.seq, e.prev = true, *h.Seq, deref(h.Prev)
+		e.setHeader(h)
 	}
 	switch {
 	case e.computed != e.stored:

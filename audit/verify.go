@@ -17,11 +17,15 @@ const (
 	ProblemReordered ProblemKind = "reordered" // a record is out of place (or repeated)
 	ProblemMalformed ProblemKind = "malformed" // the line is not an audit record
 	ProblemTorn      ProblemKind = "torn"      // the file ends inside this line
+	ProblemTruncated ProblemKind = "truncated" // a signed head names a record past the end of the log
+	ProblemSignature ProblemKind = "signature" // a signed head does not verify
+	ProblemHead      ProblemKind = "head"      // a signed head disagrees with the record it names
 )
 
 // Problem is one finding of VerifyFile, located by 1-based line number and
 // the seq the line has (or, when it cannot be read, should have).
 type Problem struct {
+	File   string      `json:"file,omitempty"` // set when a report covers several files
 	Line   int         `json:"line"`
 	Seq    uint64      `json:"seq"`
 	Kind   ProblemKind `json:"kind"`
@@ -35,11 +39,18 @@ func (p Problem) String() string {
 // Report is the result of VerifyFile. HeadSeq and HeadHash are those of the
 // last record the chain could be followed to.
 type Report struct {
-	Path     string    `json:"path"`
-	Records  int       `json:"records"`
-	HeadSeq  uint64    `json:"head_seq"`
-	HeadHash string    `json:"head_hash"`
-	Problems []Problem `json:"problems,omitempty"`
+	Path     string `json:"path"`
+	Records  int    `json:"records"`
+	HeadSeq  uint64 `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	// Files lists the segments when a report covers several files.
+	Files []string `json:"files,omitempty"`
+	// Heads counts the signed heads checked; SignedSeq is the newest seq a
+	// valid head vouches for.
+	Heads     int       `json:"heads"`
+	SignedSeq uint64    `json:"signed_seq"`
+	Problems  []Problem `json:"problems,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
 }
 
 // OK reports whether the chain is intact.
@@ -54,12 +65,22 @@ func (r *Report) WriteText(w io.Writer) error {
 		if r.Records > 0 {
 			fmt.Fprintf(&b, ", head seq %d hash %s", r.HeadSeq, short(r.HeadHash))
 		}
+		if r.Heads > 0 {
+			fmt.Fprintf(&b, ", %d signed heads up to seq %d", r.Heads, r.SignedSeq)
+		}
 		b.WriteByte('\n')
 	} else {
 		fmt.Fprintf(&b, "%s: %d %s in %d records\n", r.Path, len(r.Problems), plural(len(r.Problems), "problem"), r.Records)
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "%s:%d: %s: seq %d: %s\n", r.Path, p.Line, p.Kind, p.Seq, p.Detail)
+			file := r.Path
+			if p.File != "" {
+				file = p.File
+			}
+			fmt.Fprintf(&b, "%s:%d: %s: seq %d: %s\n", file, p.Line, p.Kind, p.Seq, p.Detail)
 		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "%s: note: %s\n", r.Path, n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -122,7 +143,7 @@ func analyze(es []entry) (problems []Problem, headSeq uint64, headHash string) {
 	moved := make(map[uint64]bool)
 	seen := make(map[uint64]int)
 	add := func(e entry, seq uint64, k ProblemKind, format string, args ...any) {
-		problems = append(problems, Problem{Line: e.line, Seq: seq, Kind: k, Detail: fmt.Sprintf(format, args...)})
+		problems = append(problems, Problem{File: e.file, Line: e.line, Seq: seq, Kind: k, Detail: fmt.Sprintf(format, args...)})
 	}
 
 	for i, e := range es {

@@ -1,0 +1,176 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// FederationReport is the result of VerifyFederation: one Report per log
+// (a log being all the segments of one component's file), plus findings
+// that belong to no single log.
+type FederationReport struct {
+	Logs  []*Report `json:"logs"`
+	Notes []string  `json:"notes,omitempty"`
+	// Unchecked lists sites the coordinator holds heads for but whose log
+	// was not given.
+	Unchecked []string `json:"unchecked,omitempty"`
+}
+
+// OK reports whether every log is intact and agrees with the heads others
+// hold of it.
+func (f *FederationReport) OK() bool {
+	for _, r := range f.Logs {
+		if !r.OK() {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteText writes every log's report, then the federation's notes.
+func (f *FederationReport) WriteText(w io.Writer) error {
+	for _, r := range f.Logs {
+		if err := r.WriteText(w); err != nil {
+			return err
+		}
+	}
+	for _, n := range f.Notes {
+		if _, err := fmt.Fprintf(w, "federation: note: %s\n", n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logGroup is the files of one component's log.
+type logGroup struct {
+	component, site string
+	files           []string
+	entries         [][]entry // per file
+}
+
+func (g *logGroup) name() string {
+	if g.site != "" {
+		return "site " + g.site
+	}
+	return g.component
+}
+
+// VerifyFederation verifies a whole federation's logs together. Files are
+// grouped by the component and site their records name (so segments of one
+// log may be given in any order; they are chained oldest first); every
+// site head the coordinator recorded with a query is checked against that
+// site's log: the record with that seq must be there with that hash, and a
+// head past the end of the site's log is truncation. keys may be nil.
+func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
+	groups := map[string]*logGroup{}
+	var order []string
+	for _, p := range paths {
+		es, err := scanFile(p)
+		if err != nil {
+			return nil, err
+		}
+		comp, site := owner(es)
+		if comp == "" {
+			comp = "unknown:" + p // nothing readable: verify it on its own
+		}
+		k := comp + "/" + site
+		g := groups[k]
+		if g == nil {
+			g = &logGroup{component: comp, site: site}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.files = append(g.files, p)
+		g.entries = append(g.entries, es)
+	}
+
+	// What the coordinator saw of each site.
+	held := map[string][]ExternalHead{}
+	for _, k := range order {
+		g := groups[k]
+		if g.component != ComponentCoordinator {
+			continue
+		}
+		for i, es := range g.entries {
+			for _, e := range es {
+				for _, so := range e.siteHeads {
+					held[so.Site] = append(held[so.Site], ExternalHead{
+						Head: *so.Head,
+						From: fmt.Sprintf("the coordinator's record %s:%d (seq %d, query %s)", g.files[i], e.line, e.seq, e.queryID),
+					})
+				}
+			}
+		}
+	}
+
+	fr := &FederationReport{}
+	seen := map[string]bool{}
+	for _, k := range order {
+		g := groups[k]
+		g.sortSegments()
+		var all []entry
+		for i, es := range g.entries {
+			for _, e := range es {
+				if len(g.files) > 1 {
+					e.file = g.files[i]
+				}
+				all = append(all, e)
+			}
+		}
+		opts := VerifyOptions{Keys: keys}
+		if g.component == ComponentSiteAgent {
+			opts.Heads = held[g.site]
+			seen[g.site] = true
+		}
+		r := verifyEntries(g.files, all, opts)
+		r.Path = g.name() + " (" + strings.Join(g.files, " + ") + ")"
+		fr.Logs = append(fr.Logs, r)
+	}
+	var missing []string
+	for site, hs := range held {
+		if !seen[site] {
+			missing = append(missing, site)
+			fr.Notes = append(fr.Notes, fmt.Sprintf("the coordinator holds %d signed heads of site %s, but no log of site %s was given: not cross-checked", len(hs), site, site))
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(fr.Notes)
+	fr.Unchecked = missing
+	return fr, nil
+}
+
+// owner is the component and site of the first readable record.
+func owner(es []entry) (string, string) {
+	for _, e := range es {
+		if e.hasSeq && e.component != "" && e.component != "audit" {
+			return e.component, e.site
+		}
+	}
+	return "", ""
+}
+
+// sortSegments orders a log's files by their first seq, oldest first.
+func (g *logGroup) sortSegments() {
+	first := func(es []entry) uint64 {
+		for _, e := range es {
+			if e.hasSeq {
+				return e.seq
+			}
+		}
+		return ^uint64(0)
+	}
+	idx := make([]int, len(g.files))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return first(g.entries[idx[a]]) < first(g.entries[idx[b]]) })
+	files := make([]string, len(idx))
+	entries := make([][]entry, len(idx))
+	for i, j := range idx {
+		files[i], entries[i] = g.files[j], g.entries[j]
+	}
+	g.files, g.entries = files, entries
+}
