@@ -31,6 +31,10 @@ type TypeMap struct {
 	// Value converts driver-specific values (e.g. duckdb.Decimal) into the
 	// generic forms the converter understands (see appendValue). May be nil.
 	Value func(v any) (any, error)
+	// Column, if set, maps a column from everything the driver reports
+	// (precision and scale of a DECIMAL, say) before the name-based tables
+	// are consulted. It returns a nil type to fall back to them.
+	Column func(c *sql.ColumnType) (arrow.DataType, error)
 }
 
 // ArrowType returns the Arrow type for a database type name, or an error
@@ -75,7 +79,14 @@ func splitTypeParams(name string) (string, []int, bool) {
 func SchemaFor(cols []*sql.ColumnType, tm *TypeMap) (*arrow.Schema, error) {
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
-		t, err := tm.ArrowType(c.DatabaseTypeName())
+		var t arrow.DataType
+		var err error
+		if tm.Column != nil {
+			t, err = tm.Column(c)
+		}
+		if t == nil && err == nil {
+			t, err = tm.ArrowType(c.DatabaseTypeName())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("column %d %q: %w", i, c.Name(), err)
 		}

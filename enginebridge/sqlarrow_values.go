@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -286,7 +287,13 @@ func toDecimal128(v any, t *arrow.Decimal128Type) (decimal128.Num, error) {
 		}
 		n = decimal128.FromBigInt(x)
 	case string, []byte:
-		n, err = decimal128.FromString(asString(x), t.Precision, t.Scale)
+		// Exact when the text is a plain decimal (drivers send DECIMAL
+		// and NUMERIC as text); FromString goes through a binary float.
+		if si, ok := parseDecimalText(asString(x)); ok && si.Unscaled.BitLen() <= 127 {
+			n, err = decimal128.FromBigInt(si.Unscaled).Rescale(si.Scale, t.Scale)
+		} else {
+			n, err = decimal128.FromString(asString(x), t.Precision, t.Scale)
+		}
 	default:
 		var i int64
 		if i, err = toInt64(v, t); err == nil {
@@ -307,4 +314,33 @@ func asString(v any) string {
 		return string(b)
 	}
 	return v.(string)
+}
+
+// parseDecimalText reads a plain decimal literal ("-12.50", "7", ".5") as
+// an unscaled integer and its scale. Exponents, NaN and infinities are not
+// plain: ok is false and the caller falls back to a general parser.
+func parseDecimalText(s string) (scaledInt, bool) {
+	digits := s
+	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+		digits = digits[1:]
+	}
+	intPart, frac, _ := strings.Cut(digits, ".")
+	if intPart == "" && frac == "" {
+		return scaledInt{}, false
+	}
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return scaledInt{}, false
+			}
+		}
+	}
+	u, ok := new(big.Int).SetString(intPart+frac, 10)
+	if !ok {
+		return scaledInt{}, false
+	}
+	if s[0] == '-' {
+		u.Neg(u)
+	}
+	return scaledInt{Unscaled: u, Scale: int32(len(frac))}, true
 }
