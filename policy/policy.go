@@ -3,11 +3,10 @@ package policy
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -36,6 +35,15 @@ const (
 
 var decisionRef = ast.MustParseRef(DecisionPath)
 
+// errRead marks a bundle that could not be read (including one refused by
+// signature verification); ErrVerification tells the latter apart.
+var errRead = errors.New("read")
+
+// ErrVerification: a bundle was refused because its signature is missing
+// (when required), does not verify against the configured keys, or does not
+// match the bundle's files.
+var ErrVerification = errors.New("bundle signature verification failed")
+
 // Policy is a loaded, compiled and self-checked bundle. It is safe for
 // concurrent use; a reload builds a new Policy.
 type Policy struct {
@@ -45,8 +53,9 @@ type Policy struct {
 	logger   *slog.Logger
 }
 
-// Load reads the bundle in directory dir (files named *_test.rego are
-// skipped, so a bundle's Rego tests can live beside it), compiles it,
+// Load reads the bundle in directory (or .tar.gz) dir without signature
+// verification (see LoadPath; files named *_test.rego are not compiled, so a
+// bundle's Rego tests can live beside it), compiles it,
 // prepares data.fedmesh.decision and runs the startup self-check. It fails
 // if dir is missing, the bundle has no .manifest revision, does not compile,
 // defines no data.fedmesh.decision, or the self-check does not get a
@@ -56,11 +65,10 @@ func Load(ctx context.Context, dir string, logger *slog.Logger) (*Policy, error)
 	if err != nil {
 		return nil, fmt.Errorf("policy bundle %q: %w", dir, err)
 	}
-	if !info.IsDir() {
+	if !info.IsDir() && !IsTarball(dir) {
 		return nil, fmt.Errorf("policy bundle %q: not a directory", dir)
 	}
-	loader := bundle.NewDirectoryLoader(dir).WithFilter(skipRegoTests)
-	return load(ctx, dir, loader, false, logger)
+	return LoadPath(ctx, dir, LoadOptions{}, logger)
 }
 
 // LoadDefault loads the default bundle compiled into the binary (a copy of
@@ -68,20 +76,16 @@ func Load(ctx context.Context, dir string, logger *slog.Logger) (*Policy, error)
 // aggregate is allowed and the sample raw-rows plan is not.
 func LoadDefault(ctx context.Context, logger *slog.Logger) (*Policy, error) {
 	loader := bundle.NewFSLoaderWithRoot(defaultBundleFS, defaultBundleRoot)
-	return load(ctx, "embedded:default", loader, true, logger)
+	return load(ctx, "embedded:default", bundle.NewCustomReader(loader), true, logger)
 }
 
-func skipRegoTests(_ string, info fs.FileInfo, _ int) bool {
-	return !info.IsDir() && strings.HasSuffix(info.Name(), "_test.rego")
-}
-
-func load(ctx context.Context, source string, loader bundle.DirectoryLoader, isDefault bool, logger *slog.Logger) (*Policy, error) {
+func load(ctx context.Context, source string, r *bundle.Reader, isDefault bool, logger *slog.Logger) (*Policy, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b, err := bundle.NewCustomReader(loader).WithRegoVersion(ast.RegoV1).Read()
+	b, err := r.WithRegoVersion(ast.RegoV1).Read()
 	if err != nil {
-		return nil, fmt.Errorf("policy bundle %q: read: %w", source, err)
+		return nil, fmt.Errorf("policy bundle %q: %w: %w", source, errRead, err)
 	}
 	revision := b.Manifest.Revision
 	if revision == "" {
