@@ -35,16 +35,6 @@ type Table struct {
 	Table  string `yaml:"table,omitempty"` // for duckdb files
 }
 
-// Policy names the site's policy bundle. There is no implicit default: a
-// site exports nothing until its data officer has chosen a bundle, even if
-// that choice is the built-in one ("builtin:default").
-type Policy struct {
-	Bundle string `yaml:"bundle"`
-}
-
-// BuiltinDefaultBundle selects the bundle embedded in the binary.
-const BuiltinDefaultBundle = "builtin:default"
-
 // Limits bounds the work one query may cause at the site.
 type Limits struct {
 	QueryTimeout  Duration `yaml:"query_timeout,omitempty"`  // default 60s
@@ -112,12 +102,7 @@ func (c *Agent) validate(file string) error {
 		}
 		t.Path = resolve(file, t.Path)
 	}
-	if c.Policy.Bundle == "" {
-		p.add("policy.bundle", "%v (a bundle directory, or %q); without a policy nothing is exported", errEmpty, BuiltinDefaultBundle)
-	}
-	if c.Policy.Bundle != BuiltinDefaultBundle {
-		c.Policy.Bundle = resolve(file, c.Policy.Bundle)
-	}
+	c.Policy.validate("policy", file, &p)
 	c.Audit.validate("audit", file, &p)
 	if c.Limits.QueryTimeout == 0 {
 		c.Limits.QueryTimeout = Duration(60 * time.Second)
