@@ -84,65 +84,90 @@ func outputName(rt *pg_query.ResTarget) string {
 	return "?column?"
 }
 
-// groupBy resolves GROUP BY items to table columns: a column name, a
-// select-list position, or the alias of a select item that is a column.
+// groupBy resolves GROUP BY items to expressions over table columns: an
+// expression, a select-list position, or the alias of a select item.
 // Without a catalog the planner cannot tell an alias from a table column of
-// the same name; an alias of a plain column is taken to mean that column.
+// the same name; an alias is taken to mean its select item.
 func (p *parser) groupBy(items []*pg_query.Node, targets []*pg_query.ResTarget) error {
 	for _, item := range items {
-		col, err := p.groupKey(item, targets)
+		e, err := p.groupKey(item, targets)
 		if err != nil {
 			return err
 		}
-		if keyIndex(p.keys, col) >= 0 {
+		key := exprKey(e)
+		if keyIndex(p.keys, key) >= 0 {
 			continue
 		}
 		name := fmt.Sprintf("g%d", len(p.keys))
-		p.keys = append(p.keys, col)
-		p.q.GroupBy = append(p.q.GroupBy, OutputColumn{Name: name, Expr: Col(col)})
+		p.keys = append(p.keys, key)
+		p.q.GroupBy = append(p.q.GroupBy, OutputColumn{Name: name, Expr: e})
 		p.q.Merge.Keys = append(p.q.Merge.Keys, name)
 	}
 	return nil
 }
 
-func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (string, error) {
+func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*Expr, error) {
 	loc := nodeLoc(item)
 	if item.GetGroupingSet() != nil {
-		return "", p.refuse(loc, constructName(item), "ROLLUP, CUBE and GROUPING SETS are not supported", "group by column names")
+		return nil, p.refuse(loc, constructName(item), "ROLLUP, CUBE and GROUPING SETS are not supported", "group by column names")
 	}
 	target := item
 	if c := item.GetAConst(); c != nil {
 		v, err := p.constant(c)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if v.Kind != KindInt {
-			return "", p.refuse(loc, "GROUP BY constant", "non-integer constant in GROUP BY", "group by column names or select-list positions")
+			return nil, p.refuse(loc, "GROUP BY constant", "non-integer constant in GROUP BY", "group by column names or select-list positions")
 		}
 		if v.Int < 1 || v.Int > int64(len(targets)) {
-			return "", p.refuse(loc, fmt.Sprintf("GROUP BY position %d", v.Int), fmt.Sprintf("GROUP BY position %d is not in select list", v.Int), fmt.Sprintf("use a position from 1 to %d", len(targets)))
+			return nil, p.refuse(loc, fmt.Sprintf("GROUP BY position %d", v.Int), fmt.Sprintf("GROUP BY position %d is not in select list", v.Int), fmt.Sprintf("use a position from 1 to %d", len(targets)))
 		}
 		target = targets[v.Int-1].Val
 	} else if cr := item.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
 		name := cr.Fields[0].GetString_().Sval
 		for _, rt := range targets {
-			if rt.Name != name {
-				continue
+			if rt.Name == name {
+				target = rt.Val
+				break
 			}
-			if rt.Val.GetColumnRef() == nil {
-				return "", p.refuse(loc, fmt.Sprintf("GROUP BY %q", name), fmt.Sprintf("GROUP BY %q names a select item that is not a column", name), "group by table columns")
-			}
-			target = rt.Val
-			break
 		}
 	}
-	if cr := target.GetColumnRef(); cr != nil {
-		return p.columnName(cr)
-	}
 	if hasAggregate([]*pg_query.Node{target}) {
-		return "", p.refuse(loc, "aggregate in GROUP BY", "aggregate functions are not allowed in GROUP BY", "group by columns and aggregate in the select list")
+		return nil, p.refuse(loc, "aggregate in GROUP BY", "aggregate functions are not allowed in GROUP BY", "group by columns and aggregate in the select list")
 	}
-	return "", p.refuse(loc, "GROUP BY expression", "GROUP BY supports only columns", "group by column names, select-list positions or aliases of columns")
+	e, err := p.expr(target, p.siteScope("GROUP BY"))
+	if err != nil {
+		return nil, err
+	}
+	if e.Op == OpLiteral {
+		return nil, p.refuse(loc, "GROUP BY constant", "grouping by a constant is not supported", "group by column names or expressions over them")
+	}
+	if len(e.Columns(nil)) == 0 {
+		return nil, p.refuse(loc, "GROUP BY constant", "a group key must use at least one column", "group by column names or expressions over them")
+	}
+	return e, nil
+}
+
+// matchGroupKey resolves n to a group key when n, read as a site-side
+// expression, equals one. Refusals are not reported here: an expression that
+// is not a key is translated (and refused if need be) by the caller.
+func (p *parser) matchGroupKey(n *pg_query.Node) (*Expr, bool) {
+	switch n.Node.(type) {
+	case *pg_query.Node_AConst, *pg_query.Node_FuncCall:
+		return nil, false
+	}
+	if len(p.keys) == 0 || hasAggregate([]*pg_query.Node{n}) {
+		return nil, false
+	}
+	e, err := p.expr(n, p.siteScope("GROUP BY"))
+	if err != nil {
+		return nil, false
+	}
+	if i := keyIndex(p.keys, exprKey(e)); i >= 0 {
+		return Col(p.q.GroupBy[i].Name), true
+	}
+	return nil, false
 }
 
 // mergeScope resolves names over the merged result: group key columns
@@ -151,8 +176,9 @@ func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope
 	return &scope{
 		clause:     clause,
 		arithmetic: true,
+		groupKey:   p.matchGroupKey,
 		column: func(name string, loc int32) (*Expr, error) {
-			if i := keyIndex(p.keys, name); i >= 0 {
+			if i := keyIndex(p.keys, exprKey(Col(name))); i >= 0 {
 				return Col(p.q.GroupBy[i].Name), nil
 			}
 			hint := "add it to GROUP BY or wrap it in an aggregate"
@@ -190,7 +216,7 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	case len(fc.Args) != 1:
 		return nil, p.refuse(fc.Location, upper+"()", upper+" takes exactly one argument", fmt.Sprintf("write %s(column)", upper))
 	}
-	arg, err := p.expr(fc.Args[0], &scope{clause: "an aggregate argument", column: func(c string, _ int32) (*Expr, error) { return Col(c), nil }})
+	arg, err := p.expr(fc.Args[0], p.siteScope("an aggregate argument"))
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +224,8 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 		// COUNT(1) counts rows, like COUNT(*).
 		return Col(p.merge(MergeCount, p.partial(AggCountStar, nil))), nil
 	}
-	if arg.Op != OpColumn {
-		return nil, p.refuse(nodeLoc(fc.Args[0]), upper+" argument", "aggregate arguments must be a column", fmt.Sprintf("write %s(column)", upper))
+	if len(arg.Columns(nil)) == 0 {
+		return nil, p.refuse(nodeLoc(fc.Args[0]), upper+" argument", "aggregate arguments must use a column", fmt.Sprintf("write %s(column) or %s(expression over columns)", upper, upper))
 	}
 	switch name {
 	case "count":
@@ -212,7 +238,7 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 		return Col(p.merge(MergeMax, p.partial(AggMax, arg))), nil
 	default: // avg: exact as ΣSUM / ΣCOUNT over all sites
 		sum := p.partial(AggSum, arg)
-		count := p.partial(AggCount, Col(arg.Column))
+		count := p.partial(AggCount, arg.Clone())
 		return Col(p.merge(MergeAvg, sum, count)), nil
 	}
 }

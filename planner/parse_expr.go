@@ -17,14 +17,25 @@ type scope struct {
 	// aggregate translates an aggregate call; nil means aggregates are
 	// refused in this clause.
 	aggregate func(fc *pg_query.FuncCall, name string) (*Expr, error)
-	// arithmetic allows + - * / over non-literals. Site-side clauses refuse
-	// it: engines disagree on integer division, and the merge side is where
-	// arithmetic over aggregates belongs.
+	// arithmetic allows + - * / over non-literals.
 	arithmetic bool
+	// site marks a clause the sites compute (WHERE, group keys, aggregate
+	// arguments): CASE, COALESCE, CAST and LIKE are allowed there, and
+	// division only over doubles (see provablyFloat).
+	site bool
+	// groupKey, when set, resolves a whole subexpression that equals a
+	// group key (merge-side clauses: "SELECT x + 1 ... GROUP BY x + 1").
+	groupKey func(n *pg_query.Node) (*Expr, bool)
 }
 
 func (p *parser) whereScope() *scope {
-	return &scope{clause: "WHERE", column: func(name string, _ int32) (*Expr, error) { return Col(name), nil }}
+	return p.siteScope("WHERE")
+}
+
+// siteScope resolves columns of the table, for a clause the sites compute.
+func (p *parser) siteScope(clause string) *scope {
+	return &scope{clause: clause, arithmetic: true, site: true,
+		column: func(name string, _ int32) (*Expr, error) { return Col(name), nil }}
 }
 
 var comparisonOps = map[string]Op{"=": OpEq, "<>": OpNe, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe}
@@ -36,7 +47,14 @@ var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "m
 
 // expr translates a scalar expression of the parse tree.
 func (p *parser) expr(n *pg_query.Node, sc *scope) (*Expr, error) {
+	if sc.groupKey != nil {
+		if e, ok := sc.groupKey(n); ok {
+			return e, nil
+		}
+	}
 	switch x := n.Node.(type) {
+	case *pg_query.Node_CaseExpr, *pg_query.Node_CoalesceExpr, *pg_query.Node_TypeCast:
+		return p.scalarExpr(n, sc)
 	case *pg_query.Node_ColumnRef:
 		name, err := p.columnName(x.ColumnRef)
 		if err != nil {
@@ -121,7 +139,6 @@ var refusedExprKinds = map[pg_query.A_Expr_Kind]string{
 	pg_query.A_Expr_Kind_AEXPR_DISTINCT:        "IS DISTINCT FROM",
 	pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:    "IS NOT DISTINCT FROM",
 	pg_query.A_Expr_Kind_AEXPR_NULLIF:          "NULLIF",
-	pg_query.A_Expr_Kind_AEXPR_LIKE:            "LIKE",
 	pg_query.A_Expr_Kind_AEXPR_ILIKE:           "ILIKE",
 	pg_query.A_Expr_Kind_AEXPR_SIMILAR:         "SIMILAR TO",
 	pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM:     "BETWEEN SYMMETRIC",
@@ -150,6 +167,8 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 			e = Call(OpNot, e)
 		}
 		return e, nil
+	case pg_query.A_Expr_Kind_AEXPR_LIKE:
+		return p.like(a, op, sc)
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 	default:
 		return nil, p.refuse(a.Location, "operator", "this operator is not supported", "")
@@ -174,7 +193,12 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Call(cmp, args...), nil
+	e := Call(cmp, args...)
+	if cmp == OpDiv && sc.site && !provablyFloat(e) {
+		return nil, p.refuse(a.Location, "integer division", "division in "+sc.clause+" needs a double operand: PostgreSQL truncates integer division and other engines do not",
+			"write CAST(x AS double precision) / y, or x / 2.0")
+	}
+	return e, nil
 }
 
 // unary handles prefix - and +. Negating a numeric literal folds into the

@@ -37,6 +37,13 @@ const (
 	OpMul       Op = "mul"         // Args: left, right
 	OpDiv       Op = "div"         // Args: left, right
 	OpNeg       Op = "neg"         // Args: 1 operand
+
+	// Site-side scalar ops (see exprops.go for their exact semantics).
+	OpCase     Op = "case"     // Args: when1, then1, when2, then2, ... [, else]
+	OpCoalesce Op = "coalesce" // Args: 1+ operands
+	OpCast     Op = "cast"     // Args: operand, string literal naming a CastType
+	OpLike     Op = "like"     // Args: operand, string literal pattern (no backslash)
+	OpNotLike  Op = "not_like" // Args: operand, string literal pattern (no backslash)
 )
 
 // ValueKind is the type of a literal.

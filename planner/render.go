@@ -38,6 +38,9 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 	if err := checkOutputs(sp); err != nil {
 		return err
 	}
+	if sp.Kind == KindAggregate && groupKeysHaveLiterals(sp) {
+		return r.derivedGroups(sp)
+	}
 	r.b.WriteString("SELECT ")
 	if sp.Kind == KindRows && sp.Star {
 		r.b.WriteString("*")
@@ -57,11 +60,6 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 	if sp.Kind == KindAggregate && len(sp.GroupBy) > 0 {
 		r.b.WriteString(" GROUP BY ")
 		for i, g := range sp.GroupBy {
-			if len(exprLiterals(g.Expr, nil)) > 0 {
-				// A parameter would be bound twice (select list and GROUP BY)
-				// and the engine could not tell the two are the same key.
-				return fmt.Errorf("group key %q: literals in group keys are not supported", g.Name)
-			}
 			if i > 0 {
 				r.b.WriteString(", ")
 			}
@@ -203,7 +201,12 @@ func (r *renderer) expr(e *Expr) error {
 		return r.literal(e.Value)
 	case OpAnd, OpOr:
 		return r.infix(e, 2, -1)
-	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpAdd, OpSub, OpMul, OpDiv:
+	case OpDiv:
+		if !provablyFloat(e) {
+			return errors.New("division: one operand must be a double (a float literal or a CAST to double precision); engines disagree on integer division")
+		}
+		return r.infix(e, 2, 2)
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpAdd, OpSub, OpMul:
 		return r.infix(e, 2, 2)
 	case OpNot, OpNeg:
 		if err := checkOperands(e, 1, 1); err != nil {
@@ -223,6 +226,8 @@ func (r *renderer) expr(e *Expr) error {
 		return r.close(nil)
 	case OpIn, OpNotIn:
 		return r.in(e)
+	case OpCase, OpCoalesce, OpCast, OpLike, OpNotLike:
+		return r.scalarOp(e)
 	case OpBetween:
 		if err := checkOperands(e, 3, 3); err != nil {
 			return err

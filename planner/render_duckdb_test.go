@@ -53,6 +53,12 @@ func TestRenderedSQLRunsOnDuckDB(t *testing.T) {
 			[][]string{{"north", "10"}, {"north", "30"}}},
 		{"literal projection binds", `SELECT 7, region, 'x' FROM sales WHERE region = 'south' AND amount IS NULL`,
 			[][]string{{"7", "south", "x"}}},
+		{"case bucket group key binds once", `SELECT CASE WHEN amount >= 10 THEN 'big' ELSE 'small' END AS size, count(*), sum(amount * 2) FROM sales GROUP BY size`,
+			[][]string{{"big", "2", "80"}, {"small", "3", "12"}}},
+		{"coalesce cast like", `SELECT coalesce(product, 'none'), count(*) FROM sales WHERE CAST(year AS text) LIKE '202%' AND region NOT LIKE 'w%' GROUP BY 1`,
+			[][]string{{"a", "3"}, {"b", "1"}, {"none", "1"}}},
+		{"float division", `SELECT sum(amount / 2.0), sum(CAST(amount AS double precision) / year) > 0 FROM sales`,
+			[][]string{{"5", "23", "0.022728493862087966"}}},
 		{"star rows", `SELECT * FROM sales WHERE product IS NULL`,
 			[][]string{{"south", "<nil>", "<nil>", "2024", "z"}}},
 	}

@@ -203,7 +203,8 @@ func knownOp(op planner.Op) bool {
 	case planner.OpColumn, planner.OpLiteral, planner.OpAnd, planner.OpOr, planner.OpNot,
 		planner.OpEq, planner.OpNe, planner.OpLt, planner.OpLe, planner.OpGt, planner.OpGe,
 		planner.OpIn, planner.OpNotIn, planner.OpBetween, planner.OpIsNull, planner.OpIsNotNull,
-		planner.OpAdd, planner.OpSub, planner.OpMul, planner.OpDiv, planner.OpNeg:
+		planner.OpAdd, planner.OpSub, planner.OpMul, planner.OpDiv, planner.OpNeg,
+		planner.OpCase, planner.OpCoalesce, planner.OpCast, planner.OpLike, planner.OpNotLike:
 		return true
 	}
 	return false

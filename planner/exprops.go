@@ -1,0 +1,106 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+)
+
+// CastType is a target type of OpCast. The set is closed so that every
+// dialect can name each type; the planner refuses any other.
+type CastType string
+
+// Cast target types, named as PostgreSQL names them.
+const (
+	CastBigint  CastType = "bigint"
+	CastInteger CastType = "integer"
+	CastDouble  CastType = "double precision"
+	CastText    CastType = "text"
+	CastBoolean CastType = "boolean"
+)
+
+// castAliases maps PostgreSQL type names (as pg_query reports them, schema
+// stripped) to a CastType.
+var castAliases = map[string]CastType{
+	"int8": CastBigint, "bigint": CastBigint,
+	"int4": CastInteger, "int": CastInteger, "integer": CastInteger, "int2": CastInteger, "smallint": CastInteger,
+	"float8": CastDouble, "float4": CastDouble, "double precision": CastDouble, "real": CastDouble, "float": CastDouble,
+	"text": CastText, "varchar": CastText,
+	"bool": CastBoolean, "boolean": CastBoolean,
+}
+
+// castTypeSQL names each CastType per dialect.
+var castTypeSQL = map[string]map[CastType]string{
+	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN"},
+	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN"},
+	// MySQL has no CAST to INTEGER/BOOLEAN/TEXT; SIGNED is 64-bit, CHAR is text.
+	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR"},
+	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN"},
+	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN"},
+}
+
+// castTarget checks the type operand of an OpCast node.
+func castTarget(e *Expr) (CastType, error) {
+	if len(e.Args) != 2 {
+		return "", fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
+	}
+	t := e.Args[1]
+	if t == nil || t.Op != OpLiteral || t.Value == nil || t.Value.Kind != KindString {
+		return "", fmt.Errorf("cast: target type must be a string literal")
+	}
+	ct := CastType(t.Value.Str)
+	if castTypeSQL["duckdb"][ct] == "" {
+		return "", fmt.Errorf("cast: unknown target type %q", t.Value.Str)
+	}
+	return ct, nil
+}
+
+// likePattern checks the pattern operand of OpLike / OpNotLike. A pattern
+// with a backslash is refused: engines disagree on LIKE's default escape
+// character (PostgreSQL, MySQL and Spark use backslash, DuckDB and Flink
+// none), so only patterns where the question does not arise are sent.
+func likePattern(e *Expr) error {
+	if len(e.Args) != 2 {
+		return fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
+	}
+	pat := e.Args[1]
+	if pat == nil || pat.Op != OpLiteral || pat.Value == nil || pat.Value.Kind != KindString {
+		return fmt.Errorf("%s: the pattern must be a string literal", e.Op)
+	}
+	if strings.ContainsRune(pat.Value.Str, '\\') {
+		return fmt.Errorf("%s: patterns with a backslash are not supported", e.Op)
+	}
+	return nil
+}
+
+// provablyFloat reports whether e is a double whatever the column types
+// are: a float literal, a CAST to double precision, or arithmetic, CASE or
+// COALESCE with such an operand. Site-side division is allowed only then:
+// PostgreSQL truncates integer division and DuckDB, Spark and MySQL do not,
+// and without the columns' types the planner cannot tell an integer
+// division from a float one, so it sends only divisions every engine
+// computes alike.
+func provablyFloat(e *Expr) bool {
+	if e == nil {
+		return false
+	}
+	switch e.Op {
+	case OpLiteral:
+		return e.Value != nil && e.Value.Kind == KindFloat
+	case OpCast:
+		ct, err := castTarget(e)
+		return err == nil && ct == CastDouble
+	case OpAdd, OpSub, OpMul, OpDiv, OpNeg, OpCoalesce:
+		for _, a := range e.Args {
+			if provablyFloat(a) {
+				return true
+			}
+		}
+	case OpCase:
+		for i, a := range e.Args {
+			if (i%2 == 1 || i == len(e.Args)-1) && provablyFloat(a) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,118 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// scalarExpr translates CASE, COALESCE and CAST. They are computed at the
+// sites (in WHERE, group keys and aggregate arguments); over aggregates,
+// after the merge, they are not supported yet.
+func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*Expr, error) {
+	c := constructName(n)
+	if !sc.site {
+		return nil, p.refuse(nodeLoc(n), strings.ToUpper(c)+" in "+sc.clause, strings.ToUpper(c)+" over aggregates is not supported yet",
+			"use it inside the aggregate (SUM(CASE ... END)) or in GROUP BY")
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_CaseExpr:
+		return p.caseExpr(x.CaseExpr, sc)
+	case *pg_query.Node_CoalesceExpr:
+		args := make([]*Expr, 0, len(x.CoalesceExpr.Args))
+		for _, a := range x.CoalesceExpr.Args {
+			e, err := p.expr(a, sc)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, e)
+		}
+		return Call(OpCoalesce, args...), nil
+	case *pg_query.Node_TypeCast:
+		return p.typeCast(x.TypeCast, sc)
+	}
+	return nil, p.refuse(nodeLoc(n), c, c+" is not supported", "")
+}
+
+func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*Expr, error) {
+	var operand *Expr
+	if ce.Arg != nil {
+		e, err := p.expr(ce.Arg, sc)
+		if err != nil {
+			return nil, err
+		}
+		operand = e
+	}
+	var args []*Expr
+	for _, w := range ce.Args {
+		cw := w.GetCaseWhen()
+		if cw == nil {
+			return nil, p.refuse(nodeLoc(w), "CASE", "malformed CASE branch", "")
+		}
+		cond, err := p.expr(cw.Expr, sc)
+		if err != nil {
+			return nil, err
+		}
+		if operand != nil {
+			// CASE x WHEN v: PostgreSQL compares x = v.
+			cond = Call(OpEq, operand.Clone(), cond)
+		}
+		then, err := p.expr(cw.Result, sc)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, cond, then)
+	}
+	if ce.Defresult != nil {
+		e, err := p.expr(ce.Defresult, sc)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, e)
+	}
+	return Call(OpCase, args...), nil
+}
+
+func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*Expr, error) {
+	var parts []string
+	for _, n := range tc.TypeName.GetNames() {
+		if s := n.GetString_().GetSval(); s != "pg_catalog" {
+			parts = append(parts, s)
+		}
+	}
+	name := strings.Join(parts, ".")
+	ct, ok := castAliases[name]
+	if !ok || len(tc.TypeName.GetArrayBounds()) > 0 || len(tc.TypeName.GetTypmods()) > 0 {
+		return nil, p.refuse(tc.Location, fmt.Sprintf("CAST to %s", name), "this cast target is not supported",
+			"cast to bigint, integer, double precision, text or boolean")
+	}
+	arg, err := p.expr(tc.Arg, sc)
+	if err != nil {
+		return nil, err
+	}
+	return Call(OpCast, arg, Lit(Value{Kind: KindString, Str: string(ct)})), nil
+}
+
+// like translates x [NOT] LIKE 'pattern'.
+func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
+	if !sc.site {
+		return nil, p.refuse(a.Location, "LIKE in "+sc.clause, "LIKE is supported only in WHERE", "filter with LIKE in WHERE")
+	}
+	operand, err := p.expr(a.Lexpr, sc)
+	if err != nil {
+		return nil, err
+	}
+	pat, err := p.expr(a.Rexpr, sc)
+	if err != nil {
+		return nil, err
+	}
+	e := Call(OpLike, operand, pat)
+	if op == "!~~" {
+		e.Op = OpNotLike
+	}
+	if err := likePattern(e); err != nil {
+		return nil, p.refuse(a.Location, "LIKE pattern", err.Error(), "write the pattern as a string literal without backslashes")
+	}
+	return e, nil
+}

@@ -1,0 +1,80 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+)
+
+// scalarOp renders CASE, COALESCE, CAST and LIKE.
+func (r *renderer) scalarOp(e *Expr) error {
+	switch e.Op {
+	case OpCase:
+		if len(e.Args) < 2 {
+			return fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
+		}
+		r.b.WriteString("(CASE")
+		n := len(e.Args)
+		for i := 0; i+1 < n; i += 2 {
+			r.b.WriteString(" WHEN ")
+			if err := r.expr(e.Args[i]); err != nil {
+				return err
+			}
+			r.b.WriteString(" THEN ")
+			if err := r.expr(e.Args[i+1]); err != nil {
+				return err
+			}
+		}
+		if n%2 == 1 {
+			r.b.WriteString(" ELSE ")
+			if err := r.expr(e.Args[n-1]); err != nil {
+				return err
+			}
+		}
+		r.b.WriteString(" END)")
+		return nil
+	case OpCoalesce:
+		if err := checkOperands(e, 1, -1); err != nil {
+			return err
+		}
+		r.b.WriteString("COALESCE(")
+		for i, a := range e.Args {
+			if i > 0 {
+				r.b.WriteString(", ")
+			}
+			if err := r.expr(a); err != nil {
+				return err
+			}
+		}
+		r.b.WriteString(")")
+		return nil
+	case OpCast:
+		ct, err := castTarget(e)
+		if err != nil {
+			return err
+		}
+		name := castTypeSQL[r.d.Name()][ct]
+		if name == "" {
+			return fmt.Errorf("cast: %s cannot cast to %s", r.d.Name(), ct)
+		}
+		r.b.WriteString("CAST(")
+		if err := r.expr(e.Args[0]); err != nil {
+			return err
+		}
+		r.b.WriteString(" AS " + name + ")")
+		return nil
+	case OpLike, OpNotLike:
+		if err := likePattern(e); err != nil {
+			return err
+		}
+		r.b.WriteString("(")
+		if err := r.expr(e.Args[0]); err != nil {
+			return err
+		}
+		r.b.WriteString(map[Op]string{OpLike: " LIKE ", OpNotLike: " NOT LIKE "}[e.Op])
+		if err := r.expr(e.Args[1]); err != nil {
+			return err
+		}
+		return r.close(nil)
+	}
+	return errors.New("unreachable")
+}
