@@ -33,6 +33,14 @@ type Obligations struct {
 	// MaxGroups: if > 0, a result with more groups (after suppression) is
 	// refused as a whole.
 	MaxGroups int64 `json:"max_groups,omitempty"`
+	// RowFilter: a predicate, in the same structure as input.plan.filter,
+	// that the agent ANDs into the sub-plan's filter before rendering, so
+	// only rows it admits are aggregated (e.g. consent = true).
+	RowFilter *planner.Expr `json:"row_filter,omitempty"`
+	// RoundTo: if > 1, every aggregate output (including the group count) is
+	// rounded to the nearest multiple of RoundTo before export, after small
+	// groups are dropped.
+	RoundTo int64 `json:"round_to,omitempty"`
 }
 
 // Decision is the outcome of one evaluation.
@@ -55,9 +63,11 @@ type wireDecision struct {
 }
 
 type wireObligations struct {
-	MinGroupSize *int64   `json:"min_group_size"`
-	DenyColumns  []string `json:"deny_columns"`
-	MaxGroups    *int64   `json:"max_groups"`
+	MinGroupSize *int64        `json:"min_group_size"`
+	DenyColumns  []string      `json:"deny_columns"`
+	MaxGroups    *int64        `json:"max_groups"`
+	RowFilter    *planner.Expr `json:"row_filter"`
+	RoundTo      *int64        `json:"round_to"`
 }
 
 // decodeDecision checks that v (an OPA result value) is shaped like a
@@ -90,6 +100,15 @@ func decodeDecision(v any) (allow bool, reasons []string, o Obligations, err err
 		if len(w.Obligations.DenyColumns) > 0 {
 			o.DenyColumns = w.Obligations.DenyColumns
 		}
+		if w.Obligations.RoundTo != nil {
+			o.RoundTo = *w.Obligations.RoundTo
+		}
+		if rf := w.Obligations.RowFilter; rf != nil {
+			if err := checkRowFilter(rf); err != nil {
+				problems = append(problems, "obligations.row_filter: "+err.Error())
+			}
+			o.RowFilter = rf
+		}
 	}
 	if w.Allow != nil && *w.Allow {
 		// An allow without a minimum group size would export groups of any
@@ -100,6 +119,9 @@ func decodeDecision(v any) (allow bool, reasons []string, o Obligations, err err
 	}
 	if o.MinGroupSize < 0 {
 		problems = append(problems, fmt.Sprintf("obligations.min_group_size is %d, must be >= 0", o.MinGroupSize))
+	}
+	if o.RoundTo < 0 {
+		problems = append(problems, fmt.Sprintf("obligations.round_to is %d, must be >= 0", o.RoundTo))
 	}
 	if o.MaxGroups < 0 {
 		problems = append(problems, fmt.Sprintf("obligations.max_groups is %d, must be >= 0", o.MaxGroups))

@@ -31,7 +31,11 @@ func TestDecodeDecision(t *testing.T) {
 		{name: "allow without min_group_size", doc: `{"allow": true, "reasons": [], "obligations": {}}`, wantErr: "must set obligations.min_group_size"},
 		{name: "fractional min_group_size", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 2.5}}`, wantErr: "min_group_size"},
 		{name: "negative min_group_size", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": -1}}`, wantErr: "must be >= 0"},
-		{name: "unknown obligation", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "round_to": 5}}`, wantErr: "round_to"},
+		{name: "unknown obligation", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "k_anonymity": 5}}`, wantErr: "k_anonymity"},
+		{name: "negative round_to", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "round_to": -5}}`, wantErr: "round_to is -5"},
+		{name: "row_filter not a predicate", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "row_filter": {"op": "column", "column": "consent"}}}`, wantErr: "row_filter: op \"column\" is not a predicate"},
+		{name: "row_filter with unknown op", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "row_filter": {"op": "and", "args": [{"op": "regexp", "args": []}]}}}`, wantErr: "op \"regexp\" is not known"},
+		{name: "row_filter with unknown field", doc: `{"allow": true, "reasons": [], "obligations": {"min_group_size": 10, "row_filter": {"op": "eq", "sql": "1=1"}}}`, wantErr: "sql"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func New(cfg Config) (*Agent, error) {
 	if len(cfg.AllowedCoordinators) == 0 {
 		errs = append(errs, errors.New("allowed coordinators must be set"))
 	}
-	if cfg.OpenEngine == nil || cfg.LoadPolicy == nil {
+	if cfg.OpenEngine == nil || (cfg.LoadPolicy == nil && cfg.PolicySource == nil) {
 		errs = append(errs, errors.New("engine and policy must be set"))
 	}
 	if cfg.AuditPath == "" {
@@ -64,11 +64,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("engine dialect: %w", err)
 	}
-	pol, err := a.cfg.LoadPolicy(ctx)
+	pol, watchPolicy, err := a.openPolicy(ctx)
 	if err != nil {
 		return fmt.Errorf("load policy: %w", err)
 	}
-	a.log.Info("policy loaded", "bundle_revision", pol.Revision())
+	if watchPolicy != nil {
+		// Ends with ctx, as Serve does.
+		go func() { _ = watchPolicy(ctx) }()
+	}
 	alog, err := audit.Open(a.cfg.AuditPath, audit.Options{Logger: a.cfg.Logger})
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)

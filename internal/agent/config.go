@@ -23,8 +23,12 @@ type Config struct {
 	Identity            certs.Source
 	AllowedCoordinators []spiffeid.ID
 	// OpenEngine opens the site's engine; called once by Run.
-	OpenEngine   func(ctx context.Context) (enginebridge.Engine, error)
-	LoadPolicy   func(ctx context.Context) (*policy.Policy, error)
+	OpenEngine func(ctx context.Context) (enginebridge.Engine, error)
+	LoadPolicy func(ctx context.Context) (*policy.Policy, error)
+	// PolicySource, when set, replaces LoadPolicy: the bundle is polled at
+	// start and, if PolicyPoll > 0, reloaded whenever it changes.
+	PolicySource policy.Source
+	PolicyPoll   time.Duration
 	AuditPath    string
 	QueryTimeout time.Duration
 	// MaxConcurrent bounds sub-plans running at once; more wait their turn
@@ -55,8 +59,14 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	}
 	engCfg := enginebridge.DuckDBConfig{Tables: tables, Threads: f.Engine.Threads, MemoryLimit: f.Engine.MemoryLimit}
 	bundle := f.Policy.Bundle
+	psrc, ppoll, err := policySource(f.Policy, logger)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
 		Site:                f.Site,
+		PolicySource:        psrc,
+		PolicyPoll:          ppoll,
 		Listen:              f.Listen,
 		Identity:            src,
 		AllowedCoordinators: allowed,

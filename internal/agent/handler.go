@@ -21,7 +21,7 @@ type handler struct {
 	site    string
 	engine  enginebridge.Engine
 	dialect planner.Dialect
-	policy  *policy.Policy
+	policy  evaluator
 	audit   *audit.Log
 	timeout time.Duration
 	slots   chan struct{}
@@ -72,33 +72,16 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, &flight.PlanError{Site: h.site, Msg: fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)}
 	}
 
-	dec, err := h.policy.Evaluate(ctx, policy.NewInput(sp))
-	rec.BundleRevision, rec.DecisionID = dec.BundleRevision, dec.DecisionID
+	dec, drec, err := h.decide(ctx, sp, rec)
 	if err != nil {
-		rec.Decision, rec.Error = "error", err.Error()
-		rec.Reasons = dec.Reasons
-		h.log.Error("policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
-		return nil, &flight.DeniedError{Site: h.site, Reasons: []string{"policy evaluation failed at site " + h.site + "; nothing is exported until the site's policy evaluates"}}
-	}
-	if !dec.Allow {
-		rec.Decision, rec.Reasons = "deny", dec.Reasons
-		return nil, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
-	}
-	if err := dec.Obligations.CheckPlan(sp); err != nil {
-		rec.Decision, rec.Reasons = "deny", []string{err.Error()}
-		return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
-	}
-	if sp.Kind == planner.KindRows && dec.Obligations.MinGroupSize > 1 {
-		reason := fmt.Sprintf("policy allows raw rows but requires groups of at least %d; a row export cannot meet that", dec.Obligations.MinGroupSize)
-		rec.Decision, rec.Reasons = "deny", []string{reason}
-		return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+		return nil, err
 	}
 
 	sql, args, err := planner.Render(sp, h.dialect)
 	if err != nil {
 		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}
-	rec.Details = map[string]any{"engine_sql": sql, "engine": h.dialect.Name()}
+	rec.Details["engine_sql"], rec.Details["engine"] = sql, h.dialect.Name()
 
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
@@ -119,6 +102,9 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 			rec.Decision, rec.Reasons = "deny", []string{err.Error()}
 			return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 		}
+	}
+	if kept, err = h.roundResult(qctx, sp, dec.Obligations, kept, drec); err != nil {
+		return nil, err
 	}
 	var rows int64
 	for _, b := range kept {
