@@ -104,3 +104,52 @@ func provablyFloat(e *Expr) bool {
 	}
 	return false
 }
+
+// provablyInt reports whether e is an integer whatever the column types
+// are: an integer literal, a CAST to bigint or integer, or +, -, *, /, CASE
+// or COALESCE over such operands only.
+func provablyInt(e *Expr) bool {
+	if e == nil {
+		return false
+	}
+	switch e.Op {
+	case OpLiteral:
+		return e.Value != nil && e.Value.Kind == KindInt
+	case OpCast:
+		ct, err := castTarget(e)
+		return err == nil && (ct == CastBigint || ct == CastInteger)
+	case OpAdd, OpSub, OpMul, OpDiv, OpNeg, OpCoalesce:
+		for _, a := range e.Args {
+			if !provablyInt(a) {
+				return false
+			}
+		}
+		return len(e.Args) > 0
+	case OpCase:
+		n := len(e.Args)
+		for i := 1; i < n; i += 2 {
+			if !provablyInt(e.Args[i]) {
+				return false
+			}
+		}
+		return n%2 == 0 || provablyInt(e.Args[n-1])
+	}
+	return false
+}
+
+// intDivSQL is each dialect's integer division operator, truncating toward
+// zero as PostgreSQL's "/" does over integers. (Flink SQL's "/" over
+// integers is integer division as in Java.)
+var intDivSQL = map[string]string{
+	"duckdb": " // ", "postgres": " / ", "mysql": " DIV ", "spark": " div ", "flink": " / ",
+}
+
+// divisionOK reports whether a site may compute a / b: every engine agrees
+// on double division, and on integer division when the renderer knows both
+// operands are integers and writes the dialect's truncating operator.
+func divisionOK(e *Expr) bool {
+	if provablyFloat(e) {
+		return true
+	}
+	return len(e.Args) == 2 && provablyInt(e.Args[0]) && provablyInt(e.Args[1])
+}

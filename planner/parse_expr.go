@@ -194,9 +194,9 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 		return nil, err
 	}
 	e := Call(cmp, args...)
-	if cmp == OpDiv && sc.site && !provablyFloat(e) {
-		return nil, p.refuse(a.Location, "integer division", "division in "+sc.clause+" needs a double operand: PostgreSQL truncates integer division and other engines do not",
-			"write CAST(x AS double precision) / y, or x / 2.0")
+	if cmp == OpDiv && sc.site && !divisionOK(e) {
+		return nil, p.refuse(a.Location, "division", "division of a column in "+sc.clause+" needs operands of known type: PostgreSQL truncates integer division and other engines do not",
+			"write CAST(x AS double precision) / y for a fraction, or CAST(x AS bigint) / y to truncate")
 	}
 	return e, nil
 }

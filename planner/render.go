@@ -202,10 +202,7 @@ func (r *renderer) expr(e *Expr) error {
 	case OpAnd, OpOr:
 		return r.infix(e, 2, -1)
 	case OpDiv:
-		if !provablyFloat(e) {
-			return errors.New("division: one operand must be a double (a float literal or a CAST to double precision); engines disagree on integer division")
-		}
-		return r.infix(e, 2, 2)
+		return r.division(e)
 	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpAdd, OpSub, OpMul:
 		return r.infix(e, 2, 2)
 	case OpNot, OpNeg:

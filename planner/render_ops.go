@@ -78,3 +78,31 @@ func (r *renderer) scalarOp(e *Expr) error {
 	}
 	return errors.New("unreachable")
 }
+
+// division renders a / b: "/" over doubles, the dialect's truncating
+// integer division over integers, and nothing else (see divisionOK).
+func (r *renderer) division(e *Expr) error {
+	if err := checkOperands(e, 2, 2); err != nil {
+		return err
+	}
+	op := " / "
+	switch {
+	case provablyFloat(e):
+	case divisionOK(e):
+		op = intDivSQL[r.d.Name()]
+		if op == "" {
+			return fmt.Errorf("division: %s has no known integer division", r.d.Name())
+		}
+	default:
+		return errors.New("division: operands must both be integers or one a double (a float literal or a CAST); engines disagree on division of column values of unknown type")
+	}
+	r.b.WriteString("(")
+	if err := r.expr(e.Args[0]); err != nil {
+		return err
+	}
+	r.b.WriteString(op)
+	if err := r.expr(e.Args[1]); err != nil {
+		return err
+	}
+	return r.close(nil)
+}
