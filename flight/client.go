@@ -241,6 +241,7 @@ func parseResultMeta(md arrow.Metadata) (ResultMeta, error) {
 	m.Site = get(MetaKeySite)
 	m.BundleRevision = get(MetaKeyBundleRevision)
 	m.DecisionID = get(MetaKeyDecisionID)
+	m.AuditHead = get(MetaKeyAuditHead)
 	for _, f := range []struct {
 		key string
 		dst *int64

@@ -47,6 +47,10 @@ type ResultMeta struct {
 	SuppressedGroups int64
 	BundleRevision   string
 	DecisionID       string
+	// AuditHead is the site's signed audit head over the export record of
+	// this result, as JSON (audit.SignedHead); "" when the site does not
+	// sign. The coordinator keeps it to check the site's log later.
+	AuditHead string
 }
 
 // DefaultShutdownGrace is how long Serve lets in-flight streams finish once
@@ -219,16 +223,17 @@ const (
 	MetaKeySuppressedGroups = "fedmesh.suppressed_groups"
 	MetaKeyBundleRevision   = "fedmesh.bundle_revision"
 	MetaKeyDecisionID       = "fedmesh.decision_id"
+	MetaKeyAuditHead        = "fedmesh.audit_head"
 )
 
-var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID}
+var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID, MetaKeyAuditHead}
 
 // withResultMeta returns schema with m added to its metadata, replacing any
 // fedmesh keys the handler may have set.
 func withResultMeta(schema *arrow.Schema, m ResultMeta) *arrow.Schema {
 	keys, vals := withoutMetaKeys(schema.Metadata())
 	keys = append(keys, metaKeys...)
-	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID)
+	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID, m.AuditHead)
 	md := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchemaWithEndian(schema.Fields(), &md, schema.Endianness())
 }

@@ -71,6 +71,7 @@ fi
 heading "3. Verifying every process's audit log"
 LOGS=("$DIR/audit/coordinator.log")
 for s in "${SITES[@]}"; do LOGS+=("$DIR/audit/site-$s.log"); done
-"$BIN/fedctl" audit verify "${LOGS[@]}"
+KEYS=("$DIR"/audit-keys/*.pub.pem)
+"$BIN/fedctl" audit verify --federation --key "$(IFS=,; echo "${KEYS[*]}")" "${LOGS[@]}"
 
 heading "Done: the demo federation stops now (files stay in $DIR)"

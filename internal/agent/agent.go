@@ -72,7 +72,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		// Ends with ctx, as Serve does.
 		go func() { _ = watchPolicy(ctx) }()
 	}
-	alog, err := audit.Open(a.cfg.AuditPath, audit.Options{Logger: a.cfg.Logger})
+	aopts := a.cfg.AuditOptions
+	aopts.Logger, aopts.Component, aopts.Site = a.cfg.Logger, audit.ComponentSiteAgent, a.cfg.Site
+	alog, err := audit.Open(a.cfg.AuditPath, aopts)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/config"
@@ -37,6 +38,10 @@ type Config struct {
 	Logger        *slog.Logger
 	// Ready, if set, is called with the bound address once the agent serves.
 	Ready func(addr net.Addr)
+
+	// AuditOptions carries signing and rotation; Run fills Logger,
+	// Component and Site.
+	AuditOptions audit.Options
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -59,11 +64,16 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	}
 	engCfg := enginebridge.DuckDBConfig{Tables: tables, Threads: f.Engine.Threads, MemoryLimit: f.Engine.MemoryLimit}
 	bundle := f.Policy.Bundle
+	aopts, err := config.AuditOptions(f.Audit)
+	if err != nil {
+		return Config{}, err
+	}
 	psrc, ppoll, err := policySource(f.Policy, logger)
 	if err != nil {
 		return Config{}, err
 	}
 	return Config{
+		AuditOptions:        aopts,
 		Site:                f.Site,
 		PolicySource:        psrc,
 		PolicyPoll:          ppoll,

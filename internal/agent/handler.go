@@ -53,7 +53,8 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	}
 	// The record is written with a context that outlives the caller's: a
 	// cancelled query still leaves its trace.
-	if _, _, aerr := h.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
+	stored, hash, aerr := h.audit.Append(context.WithoutCancel(ctx), rec)
+	if aerr != nil {
 		releaseAll(res)
 		h.log.Error("audit write failed; nothing exported", "query_id", sp.QueryID, "err", aerr)
 		return nil, fmt.Errorf("site %q: audit write failed, nothing exported: %w", h.site, aerr)
@@ -61,6 +62,7 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	if err != nil {
 		return nil, err
 	}
+	res.Meta.AuditHead = h.signedHead(stored.Seq, hash)
 	return res, nil
 }
 

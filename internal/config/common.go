@@ -36,6 +36,17 @@ func (id *Identity) validate(path, file string, p *problems) {
 // Audit configures the process's audit log.
 type Audit struct {
 	Path string `yaml:"path"`
+	// SigningKey is a PEM ed25519 private key (`fedctl audit keygen`); with
+	// it the log signs its head every SignEvery records (default 1000), every
+	// SignInterval (default 1m) and on close, and a site attaches a signed
+	// head to every export.
+	SigningKey   string   `yaml:"signing_key,omitempty"`
+	SignEvery    int      `yaml:"sign_every,omitempty"`
+	SignInterval Duration `yaml:"sign_interval,omitempty"`
+	// RotateBytes and RotateAge start a new segment (path.000001, …) once
+	// the active file is that large or old; 0 never rotates.
+	RotateBytes int64    `yaml:"rotate_bytes,omitempty"`
+	RotateAge   Duration `yaml:"rotate_age,omitempty"`
 }
 
 func (a *Audit) validate(path, file string, p *problems) {
@@ -43,6 +54,17 @@ func (a *Audit) validate(path, file string, p *problems) {
 		p.add(path+".path", "%v (every process keeps an audit log)", errEmpty)
 	}
 	a.Path = resolve(file, a.Path)
+	if a.SigningKey != "" {
+		a.SigningKey = resolve(file, a.SigningKey)
+	}
+	for _, f := range []struct {
+		name string
+		bad  bool
+	}{{"sign_every", a.SignEvery < 0}, {"sign_interval", a.SignInterval < 0}, {"rotate_bytes", a.RotateBytes < 0}, {"rotate_age", a.RotateAge < 0}} {
+		if f.bad {
+			p.add(path+"."+f.name, "must not be negative")
+		}
+	}
 }
 
 // Log configures the process's structured logging.

@@ -15,7 +15,20 @@ type Coordinator struct {
 	Audit        Audit     `yaml:"audit"`
 	QueryTimeout Duration  `yaml:"query_timeout,omitempty"` // default 60s
 	Log          Log       `yaml:"log,omitempty"`
+	// Review configures the auditors' review page /audit/, served to
+	// analysts holding the "auditor" role.
+	Review Review `yaml:"review,omitempty"`
 }
+
+// Review lists the audit logs the review page may show besides the
+// coordinator's own (site logs copied or mounted here, each a path whose
+// rotated segments are found next to it) and the public keys that check
+// their signed heads.
+type Review struct {
+	Logs       []string `yaml:"logs,omitempty"`
+	PublicKeys []string `yaml:"public_keys,omitempty"`
+}
+
 
 // Site is one site agent the coordinator fans out to.
 type Site struct {
@@ -92,5 +105,11 @@ func (c *Coordinator) validate(file string) error {
 		p.add("query_timeout", "must be positive")
 	}
 	c.Log.validate("log", &p)
+	for i := range c.Review.Logs {
+		c.Review.Logs[i] = resolve(file, c.Review.Logs[i])
+	}
+	for i := range c.Review.PublicKeys {
+		c.Review.PublicKeys[i] = resolve(file, c.Review.PublicKeys[i])
+	}
 	return p.err(file)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/internal/config"
 )
@@ -26,6 +27,14 @@ type Config struct {
 	Logger       *slog.Logger
 	// Ready, if set, is called with the HTTP address once the API serves.
 	Ready func(addr net.Addr)
+
+	// AuditOptions carries signing and rotation; Run fills Logger and
+	// Component.
+	AuditOptions audit.Options
+	// ReviewLogs are the other logs /audit/ shows (the coordinator's own
+	// is always shown); ReviewKeys check their signed heads.
+	ReviewLogs []string
+	ReviewKeys audit.Keyring
 }
 
 // Site is one site agent.
@@ -51,7 +60,20 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("identity: %w", err)
 	}
+	aopts, err := config.AuditOptions(f.Audit)
+	if err != nil {
+		return Config{}, err
+	}
+	var keys audit.Keyring
+	if len(f.Review.PublicKeys) > 0 {
+		if keys, err = audit.LoadKeyring(f.Review.PublicKeys...); err != nil {
+			return Config{}, fmt.Errorf("review.public_keys: %w", err)
+		}
+	}
 	cfg := Config{
+		AuditOptions: aopts,
+		ReviewLogs:   f.Review.Logs,
+		ReviewKeys:   keys,
 		Listen:       f.Listen,
 		Identity:     src,
 		AuditPath:    f.Audit.Path,

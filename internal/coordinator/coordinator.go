@@ -27,6 +27,8 @@ type Coordinator struct {
 	log    *slog.Logger
 	audit  *audit.Log
 	client *flight.Client
+
+	reviewSessions sessions // browser sessions of the /audit/ page
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -59,7 +61,9 @@ func New(cfg Config) (*Coordinator, error) {
 // Run opens the audit log and the site connections, then serves the HTTP
 // API until ctx is cancelled.
 func (c *Coordinator) Run(ctx context.Context) error {
-	alog, err := audit.Open(c.cfg.AuditPath, audit.Options{Logger: c.cfg.Logger})
+	aopts := c.cfg.AuditOptions
+	aopts.Logger, aopts.Component = c.cfg.Logger, audit.ComponentCoordinator
+	alog, err := audit.Open(c.cfg.AuditPath, aopts)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}

@@ -131,7 +131,8 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 			BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
 		})
 		ans.SuppressedGroups += r.Meta.SuppressedGroups
-		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups})
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
+			BundleRevision: r.Meta.BundleRevision, Head: c.siteHead(r.Site, r.Meta.AuditHead)})
 	}
 	res, err := planner.Merge(ctx, q, parts)
 	if err != nil {

@@ -56,8 +56,13 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	coord := config.Coordinator{
 		Listen:   "127.0.0.1:" + strconv.Itoa(*basePort-1),
 		Identity: config.Identity{Source: "files", Cert: "certs/coordinator.pem", Key: "certs/coordinator-key.pem", Bundle: "certs/bundle.pem"},
-		Audit:    config.Audit{Path: "audit/coordinator.log"},
+		Audit:    config.Audit{Path: "audit/coordinator.log", SigningKey: "audit-keys/coordinator.pem"},
 	}
+	pubs, err := demoAuditKeys(*dir, names)
+	if err != nil {
+		return err
+	}
+	coord.Review.PublicKeys = pubs
 	for i, s := range names {
 		files, err := sampledata.Generate(ctx, filepath.Join(*dir, "data", s), s, sampledata.Options{Seed: 42, SalesRows: *rows})
 		if err != nil {
@@ -74,12 +79,13 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				{Name: "customers", Format: "parquet", Path: rel(*dir, files.Customers)},
 			},
 			Policy: config.Policy{Bundle: *bundle},
-			Audit:  config.Audit{Path: "audit/site-" + s + ".log"},
+			Audit:  config.Audit{Path: "audit/site-" + s + ".log", SigningKey: "audit-keys/site-" + s + ".pem"},
 		}
 		if err := writeYAML(filepath.Join(*dir, "site-"+s+".yaml"), ag); err != nil {
 			return err
 		}
 		coord.Sites = append(coord.Sites, config.Site{Name: s, Address: addr, SPIFFEID: "spiffe://" + td + "/site/" + s})
+		coord.Review.Logs = append(coord.Review.Logs, "audit/site-"+s+".log")
 	}
 	token, err := randomToken()
 	if err != nil {
@@ -87,6 +93,10 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	sum := coordinator.TokenHash(token)
 	coord.Analysts = []config.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: hex.EncodeToString(sum[:])}}
+	auditorToken, err := demoAuditor(*dir, &coord)
+	if err != nil {
+		return err
+	}
 	if err := writeYAML(filepath.Join(*dir, "coordinator.yaml"), coord); err != nil {
 		return err
 	}
@@ -95,6 +105,7 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "demo federation in %s: coordinator on %s, sites %v from port %d; analyst token in %s\n",
 		*dir, coord.Listen, names, *basePort, filepath.Join(*dir, "analyst.token"))
+	fmt.Fprintf(stdout, "audit review page: http://%s/audit/?token=%s (auditor token in %s)\n", coord.Listen, auditorToken, filepath.Join(*dir, "auditor.token"))
 	return nil
 }
 

@@ -15,7 +15,12 @@ commands:
   certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
   query         --coordinator URL [--format table|csv|json] "SQL"
-  audit verify  FILE...                                      check audit logs' hash chains
+  audit verify  [--key PUB]... [--federation] [--json] FILE...
+                                                            check audit logs' hash chains and signed heads;
+                                                            --federation cross-checks sites against the coordinator
+  audit query   [--since T] [--until T] [--analyst A] [--site S] [--decision D] [--query-id Q]
+                [--format table|json] FILE...                find records; json is the SIEM export (audit/SCHEMA.md)
+  audit keygen  --out FILE                                   make an ed25519 audit signing key (+ FILE.pub.pem)
 `
 
 // exitUsage is returned for bad command lines, exitFail for commands that
@@ -71,6 +76,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return query(ctx, rest, stdout, stderr)
 	case cmd == "audit" && sub == "verify":
 		return auditVerify(rest[1:], stdout, stderr)
+	case cmd == "audit" && sub == "keygen":
+		return auditKeygen(rest[1:], stdout, stderr)
+	case cmd == "audit" && sub == "query":
+		return auditQuery(rest[1:], stdout, stderr)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		return flag.ErrHelp
 	default:
