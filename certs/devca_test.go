@@ -106,7 +106,7 @@ func TestInitDevCAFiles(t *testing.T) {
 		"site-b_2":        spiffeid.RequireFromString("spiffe://example.org/site/b_2"),
 	} {
 		svid := d.source(t, name)
-		leaf := svid.svid.Certificates[0]
+		leaf := svid.cur.Load().svid.Certificates[0]
 		if diff := cmp.Diff([]*url.URL{wantID.URL()}, leaf.URIs); diff != "" {
 			t.Errorf("%s URI SANs (-want +got):\n%s", name, diff)
 		}
@@ -122,7 +122,7 @@ func TestInitDevCAFiles(t *testing.T) {
 		if want := now.Add(2 * time.Hour); !leaf.NotAfter.Equal(want) {
 			t.Errorf("%s NotAfter = %v, want now+TTL = %v", name, leaf.NotAfter, want)
 		}
-		id, _, err := x509svid.Verify(svid.svid.Certificates, d.ca.Bundle(), x509svid.WithTime(now))
+		id, _, err := x509svid.Verify(svid.cur.Load().svid.Certificates, d.ca.Bundle(), x509svid.WithTime(now))
 		if err != nil || id != wantID {
 			t.Errorf("%s: Verify against bundle = %v, %v; want %s", name, id, err, wantID)
 		}
@@ -153,7 +153,7 @@ func TestInitDevCARefusesOverwrite(t *testing.T) {
 		t.Fatal("InitDevCA with Force did not write a new bundle")
 	}
 	// Force re-issued every SVID from the new CA.
-	if _, _, err := x509svid.Verify(d.source(t, "site-a").svid.Certificates, d.source(t, CoordinatorName)); err != nil {
+	if _, _, err := x509svid.Verify(d.source(t, "site-a").cur.Load().svid.Certificates, d.source(t, CoordinatorName)); err != nil {
 		t.Fatalf("site-a after Force does not chain to the new bundle: %v", err)
 	}
 }
@@ -178,7 +178,7 @@ func TestLoadDevCAIssue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadFiles of issued SVID: %v", err)
 	}
-	if _, _, err := x509svid.Verify(src.svid.Certificates, src); err != nil {
+	if _, _, err := x509svid.Verify(src.cur.Load().svid.Certificates, src); err != nil {
 		t.Errorf("SVID issued by loaded CA does not chain to the original bundle: %v", err)
 	}
 	if info, err := os.Stat(keyPath); err != nil || info.Mode().Perm() != 0o600 {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
@@ -18,60 +17,83 @@ import (
 // ServerTLS is an mTLS server config that presents src's SVID, requires a
 // client SVID that chains to src's bundle, and accepts only clients whose
 // SPIFFE ID is in allowed. With no allowed IDs every client is refused.
-// A refused handshake fails on the server with an error that starts
-// "certs: reject client" and says why; the client only sees a TLS alert.
+// A refused handshake fails on the server with a *RejectError whose text
+// starts "certs: reject client" and says why; the client only sees a TLS
+// alert.
 func ServerTLS(src Source, allowed ...spiffeid.ID) *tls.Config {
-	ids := append([]spiffeid.ID(nil), allowed...)
-	cfg := tlsconfig.MTLSServerConfig(src, src, explain(tlsconfig.AuthorizeOneOf(ids...), ids))
+	return ServerTLSAllow(src, AllowIDs(allowed...))
+}
+
+// ServerTLSAllow is ServerTLS with an allow-list of exact IDs and
+// trust-domain prefixes. src is asked for its SVID and bundles on every
+// handshake, so a rotating src rotates new connections.
+func ServerTLSAllow(src Source, allow Allow) *tls.Config {
+	cfg := tlsconfig.MTLSServerConfig(src, src, allow.Authorize)
 	return finish(cfg, "client")
 }
 
 // ClientTLS is an mTLS client config that presents src's SVID and accepts
 // only a server whose SVID chains to src's bundle and whose SPIFFE ID equals
-// want. A refused handshake fails with an error that starts
+// want. A refused handshake fails with a *RejectError whose text starts
 // "certs: reject server" and says why.
 func ClientTLS(src Source, want spiffeid.ID) *tls.Config {
-	cfg := tlsconfig.MTLSClientConfig(src, src, explain(tlsconfig.AuthorizeID(want), []spiffeid.ID{want}))
+	cfg := tlsconfig.MTLSClientConfig(src, src, AllowIDs(want).Authorize)
 	return finish(cfg, "server")
 }
 
-// explain adds the allow-list to go-spiffe's "unexpected ID" error, so that
-// whoever reads the failure knows what would have been accepted.
-func explain(authorize tlsconfig.Authorizer, allowed []spiffeid.ID) tlsconfig.Authorizer {
-	return func(id spiffeid.ID, chains [][]*x509.Certificate) error {
-		if err := authorize(id, chains); err != nil {
-			return fmt.Errorf("%w (allowed: %s)", err, idList(allowed))
-		}
-		return nil
-	}
+// RejectError is a peer certificate this end refused during the handshake.
+type RejectError struct {
+	Role string // "client" or "server": the peer's role
+	// PeerID is the SPIFFE ID the peer's leaf claims: unverified, for logs
+	// and audit only; empty if the leaf had none or did not parse.
+	PeerID string
+	Err    error
 }
 
+func (e *RejectError) Error() string { return fmt.Sprintf("certs: reject %s: %v", e.Role, e.Err) }
+func (e *RejectError) Unwrap() error { return e.Err }
+
+// Reason classifies the refusal for logs and audit: "no_certificate",
+// "not_allowed" (verified, but not on the allow-list), "expired" (or not
+// yet valid), or "untrusted" (no bundle for its trust domain, or a chain
+// that does not verify).
+func (e *RejectError) Reason() string {
+	var na *NotAllowedError
+	var inv x509.CertificateInvalidError
+	switch {
+	case errors.Is(e.Err, errNoCertificate):
+		return "no_certificate"
+	case errors.As(e.Err, &na):
+		return "not_allowed"
+	case errors.As(e.Err, &inv) && inv.Reason == x509.Expired:
+		return "expired"
+	}
+	return "untrusted"
+}
+
+var errNoCertificate = errors.New("no certificate presented")
+
 // finish raises the floor to TLS 1.3 (every fedmesh endpoint speaks it) and
-// prefixes verification failures with the peer's role.
+// turns verification failures into *RejectError naming the peer's role.
 func finish(cfg *tls.Config, role string) *tls.Config {
 	cfg.MinVersion = tls.VersionTLS13
 	verify := cfg.VerifyPeerCertificate
 	cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
 		if len(raw) == 0 {
-			return fmt.Errorf("certs: reject %s: no certificate presented", role)
+			return &RejectError{Role: role, Err: errNoCertificate}
 		}
 		if err := verify(raw, chains); err != nil {
-			return fmt.Errorf("certs: reject %s: %w", role, err)
+			re := &RejectError{Role: role, Err: err}
+			if leaf, perr := x509.ParseCertificate(raw[0]); perr == nil {
+				if id, ierr := x509svid.IDFromCert(leaf); ierr == nil {
+					re.PeerID = id.String()
+				}
+			}
+			return re
 		}
 		return nil
 	}
 	return cfg
-}
-
-func idList(ids []spiffeid.ID) string {
-	if len(ids) == 0 {
-		return "none"
-	}
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = id.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // PeerIDFromTLS returns the SPIFFE ID of the peer of a completed handshake.

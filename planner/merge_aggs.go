@@ -18,8 +18,11 @@ type aggSpec struct {
 // keep the input type.
 func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 	want := 1
-	if a.Func == MergeAvg {
+	switch a.Func {
+	case MergeAvg:
 		want = 2
+	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+		want = 3
 	}
 	if len(a.Inputs) != want || len(in) != want {
 		return aggSpec{}, fmt.Errorf("merge aggregate %q (%s) needs %d input column(s), has %d", a.Name, a.Func, want, len(a.Inputs))
@@ -60,6 +63,17 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		}
 		s.read = []ltype{in[0], typeHuge}
 		s.result = typeFloat
+	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+		if !integer(in[0]) {
+			return aggSpec{}, bad(0, "an integer count")
+		}
+		for i := 1; i < 3; i++ {
+			if !numeric(in[i]) {
+				return aggSpec{}, bad(i, "a number")
+			}
+		}
+		s.read = []ltype{typeHuge, typeFloat, typeFloat}
+		s.result = typeFloat
 	default:
 		return aggSpec{}, fmt.Errorf("merge aggregate %q: unknown merge function %q", a.Name, a.Func)
 	}
@@ -93,6 +107,8 @@ func newAccumulator(s aggSpec) accumulator {
 		case in.temporal():
 			return newTimeMinMax(isMax)
 		}
+	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+		return &varAcc{fn: s.agg.Func}
 	case MergeAvg:
 		a := &avgAcc{count: exactSum{t: typeHuge, count: true}, scale: in.exactScale()}
 		switch {

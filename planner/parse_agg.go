@@ -227,6 +227,15 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	if len(arg.Columns(nil)) == 0 {
 		return nil, p.refuse(nodeLoc(fc.Args[0]), upper+" argument", "aggregate arguments must use a column", fmt.Sprintf("write %s(column) or %s(expression over columns)", upper, upper))
 	}
+	if mf, ok := varianceMerges[name]; ok {
+		// Every site computes over doubles, so integer columns cannot
+		// overflow a sum of squares and every engine's var_pop agrees.
+		x := Call(OpCast, arg, Lit(Value{Kind: KindString, Str: string(CastDouble)}))
+		n := p.partial(AggCount, x)
+		sum := p.partial(AggSum, x.Clone())
+		vp := p.partial(AggVarPop, x.Clone())
+		return Col(p.merge(mf, n, sum, vp)), nil
+	}
 	switch name {
 	case "count":
 		return Col(p.merge(MergeCount, p.partial(AggCount, arg))), nil

@@ -43,7 +43,15 @@ var comparisonOps = map[string]Op{"=": OpEq, "<>": OpNe, "!=": OpNe, "<": OpLt, 
 var arithmeticOps = map[string]Op{"+": OpAdd, "-": OpSub, "*": OpMul, "/": OpDiv}
 
 // aggregateFuncs are the aggregate functions the planner can split.
-var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true}
+var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true,
+	"var_pop": true, "var_samp": true, "variance": true, "stddev_pop": true, "stddev_samp": true, "stddev": true}
+
+// varianceMerges maps variance aggregates (PostgreSQL's names; variance and
+// stddev are the sample forms) to their merge function.
+var varianceMerges = map[string]MergeFunc{
+	"var_pop": MergeVarPop, "var_samp": MergeVarSamp, "variance": MergeVarSamp,
+	"stddev_pop": MergeStddevPop, "stddev_samp": MergeStddevSamp, "stddev": MergeStddevSamp,
+}
 
 // expr translates a scalar expression of the parse tree.
 func (p *parser) expr(n *pg_query.Node, sc *scope) (*Expr, error) {
@@ -292,7 +300,7 @@ func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	}
 	if !aggregateFuncs[name] {
 		return nil, p.refuse(fc.Location, fmt.Sprintf("function %s()", name), "this function is not supported",
-			"only COUNT, SUM, MIN, MAX and AVG can be used")
+			"only COUNT, SUM, MIN, MAX, AVG, VAR_POP/VAR_SAMP/VARIANCE and STDDEV_POP/STDDEV_SAMP/STDDEV can be used")
 	}
 	if sc.aggregate == nil {
 		upper := strings.ToUpper(name)

@@ -133,6 +133,10 @@ const (
 	AggSum       AggFunc = "sum"
 	AggMin       AggFunc = "min"
 	AggMax       AggFunc = "max"
+	// AggVarPop is the population variance of Arg at the site (NULL over no
+	// values). With COUNT and SUM of the same argument it is the sufficient
+	// statistic the coordinator merges variances from (see varAcc).
+	AggVarPop AggFunc = "var_pop"
 )
 
 // PlanKind says what a sub-plan asks a site to export.

@@ -33,6 +33,15 @@ const (
 	MergeMin   MergeFunc = "min"
 	MergeMax   MergeFunc = "max"
 	MergeAvg   MergeFunc = "avg" // Inputs: [sum, count]; ΣSUM / ΣCOUNT, NULL when ΣCOUNT = 0
+
+	// Variances. Inputs: [count, sum, var_pop] of the same double argument;
+	// each site's (count, mean, M2 = var_pop × count) is combined with Chan
+	// et al.'s pairwise update. The _samp forms are NULL below two values,
+	// the _pop forms over none.
+	MergeVarPop     MergeFunc = "var_pop"
+	MergeVarSamp    MergeFunc = "var_samp"
+	MergeStddevPop  MergeFunc = "stddev_pop"
+	MergeStddevSamp MergeFunc = "stddev_samp"
 )
 
 // MergeAgg is one merged aggregate value, named so that output, HAVING and

@@ -131,7 +131,7 @@ func (r *renderer) selectList(sp *SubPlan) error {
 	return nil
 }
 
-var aggSQL = map[AggFunc]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max"}
+var aggSQL = map[AggFunc]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggVarPop: "var_pop"}
 
 func (r *renderer) agg(a *PartialAgg) error {
 	if a.Func == AggCountStar {

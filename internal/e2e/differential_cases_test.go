@@ -8,6 +8,14 @@ type diffCase struct {
 	sql  string
 }
 
+// differentialRefs holds, by case name, a reference query to run instead of
+// the case's own: an equivalent whose answer DuckDB computes exactly.
+// Variances are shift-invariant, so VAR(x + c) is answered as VAR(x); this
+// checks that the merge stays accurate where Σx² − (Σx)²/n would not.
+var differentialRefs = map[string]string{
+	"variance with large offset is stable": "SELECT VAR_SAMP(amount), STDDEV_POP(year) * 1000 FROM sales",
+}
+
 // differentialSuite covers what the planner decomposes: expressions in
 // filters, group keys and aggregate arguments, every aggregate, NULL
 // semantics, and HAVING / ORDER BY / LIMIT after the merge. Columns:
@@ -70,6 +78,14 @@ var differentialSuite = []diffCase{
 	{"global over no rows", "SELECT COUNT(*), SUM(amount), MIN(amount), AVG(amount) FROM sales WHERE year = 1999"},
 	{"grouped over no rows", "SELECT region, COUNT(*) FROM sales WHERE year = 1999 GROUP BY region"},
 	{"avg of birth year nulls", "SELECT segment, AVG(birth_year), COUNT(birth_year), COUNT(*) FROM customers GROUP BY segment"},
+
+	// Variances from per-site (count, sum, var_pop), merged with Chan et al.
+	{name: "variance of doubles by region", sql:  "SELECT region, VAR_POP(amount), VAR_SAMP(amount), STDDEV_POP(amount), STDDEV_SAMP(amount) FROM sales GROUP BY region"},
+	{"variance of ints", "SELECT status, VARIANCE(year), STDDEV(year) FROM sales GROUP BY status"},
+	{"variance with large offset is stable", "SELECT VAR_SAMP(amount + 1000000000), STDDEV_POP(year * 1000 + 1000000000) FROM sales"},
+	{"variance of one value per group is null or zero", "SELECT region, year, VAR_SAMP(amount), VAR_POP(amount) FROM sales WHERE amount > 990 GROUP BY region, year"},
+	{"variance over no rows", "SELECT VAR_POP(amount), STDDEV_SAMP(amount) FROM sales WHERE year = 1999"},
+	{"variance of expression with having", "SELECT segment, STDDEV_SAMP(2026 - birth_year) AS sd FROM customers GROUP BY segment HAVING STDDEV_SAMP(2026 - birth_year) > 1 ORDER BY sd"},
 
 	// After the merge.
 	{"having count", "SELECT region, COUNT(*) AS n FROM sales GROUP BY region HAVING COUNT(*) > 5000"},
