@@ -80,7 +80,7 @@ var differentialSuite = []diffCase{
 	{"avg of birth year nulls", "SELECT segment, AVG(birth_year), COUNT(birth_year), COUNT(*) FROM customers GROUP BY segment"},
 
 	// Variances from per-site (count, sum, var_pop), merged with Chan et al.
-	{name: "variance of doubles by region", sql:  "SELECT region, VAR_POP(amount), VAR_SAMP(amount), STDDEV_POP(amount), STDDEV_SAMP(amount) FROM sales GROUP BY region"},
+	{name: "variance of doubles by region", sql: "SELECT region, VAR_POP(amount), VAR_SAMP(amount), STDDEV_POP(amount), STDDEV_SAMP(amount) FROM sales GROUP BY region"},
 	{"variance of ints", "SELECT status, VARIANCE(year), STDDEV(year) FROM sales GROUP BY status"},
 	{"variance with large offset is stable", "SELECT VAR_SAMP(amount + 1000000000), STDDEV_POP(year * 1000 + 1000000000) FROM sales"},
 	{"variance of one value per group is null or zero", "SELECT region, year, VAR_SAMP(amount), VAR_POP(amount) FROM sales WHERE amount > 990 GROUP BY region, year"},
