@@ -29,7 +29,6 @@ type Review struct {
 	PublicKeys []string `yaml:"public_keys,omitempty"`
 }
 
-
 // Site is one site agent the coordinator fans out to.
 type Site struct {
 	Name     string `yaml:"name"`
