@@ -38,35 +38,64 @@ func FuzzParsePlanRender(f *testing.F) {
 			return
 		}
 		sp := Split(q, []string{"site"}, testMeta())[0]
-		out, _, err := Render(sp, DuckDB{})
-		if err != nil {
-			t.Fatalf("Parse accepted %q but Render failed: %v", sql, err)
+		for _, d := range []Dialect{DuckDB{}, Postgres{}, MySQL{}} {
+			out, _, err := Render(sp, d)
+			if err != nil {
+				if errors.Is(err, errNoCast) {
+					continue // e.g. MySQL has no CAST to boolean: refused, not mis-rendered
+				}
+				t.Fatalf("Parse accepted %q but Render (%s) failed: %v", sql, d.Name(), err)
+			}
+			quote := byte('"')
+			if d.Name() == "mysql" {
+				quote = '`'
+			}
+			bare := stripQuotedIdents(t, out, quote)
+			if strings.Contains(bare, "'") {
+				t.Fatalf("rendered SQL (%s) has a quote outside identifiers: %s", d.Name(), out)
+			}
+			for _, lit := range stringLiterals(sql) {
+				if strings.Contains(bare, lit) {
+					t.Fatalf("rendered SQL (%s) contains input literal %s: %s", d.Name(), lit, out)
+				}
+			}
 		}
-		bare := stripQuotedIdents(t, out)
-		if strings.Contains(bare, "'") {
-			t.Fatalf("rendered SQL has a quote outside identifiers: %s", out)
-		}
-		for _, lit := range stringLiterals(sql) {
-			if strings.Contains(bare, lit) {
-				t.Fatalf("rendered SQL contains input literal %s: %s", lit, out)
+		// Spark and Flink write literals inline: every quoted span must be a
+		// plain literal (Spark: no quote or backslash inside; Flink: quotes
+		// doubled), and the text must still hold no statement separator
+		// outside literals and identifiers.
+		for _, d := range []Dialect{Spark{}, Flink{}} {
+			out, _, err := Render(sp, d)
+			if err != nil {
+				if errors.Is(err, errNoCast) {
+					continue
+				}
+				t.Fatalf("Parse accepted %q but Render (%s) failed: %v", sql, d.Name(), err)
+			}
+			bare := stripQuotedIdents(t, out, '`')
+			if d.Name() == "spark" && strings.Contains(bare, "\\") {
+				t.Fatalf("rendered Spark SQL has a backslash outside identifiers: %s", out)
+			}
+			if strings.Contains(stripQuotedIdents(t, bare, '\''), ";") {
+				t.Fatalf("rendered SQL (%s) has ; outside literals: %s", d.Name(), out)
 			}
 		}
 	})
 }
 
-// stripQuotedIdents removes "..." identifiers ("" escapes included) from
+// stripQuotedIdents removes quoted spans (quote doubled to escape) from
 // rendered SQL, failing on an unterminated one.
-func stripQuotedIdents(t *testing.T, sql string) string {
+func stripQuotedIdents(t *testing.T, sql string, quote byte) string {
 	var b strings.Builder
 	in := false
 	for i := 0; i < len(sql); i++ {
 		c := sql[i]
 		switch {
-		case !in && c == '"':
+		case !in && c == quote:
 			in = true
-		case in && c == '"' && i+1 < len(sql) && sql[i+1] == '"':
+		case in && c == quote && i+1 < len(sql) && sql[i+1] == quote:
 			i++
-		case in && c == '"':
+		case in && c == quote:
 			in = false
 		case !in:
 			b.WriteByte(c)

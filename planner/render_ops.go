@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// errNoCast is wrapped when a dialect has no equivalent of a cast target.
+var errNoCast = errors.New("the engine has no such cast")
+
 // scalarOp renders CASE, COALESCE, CAST and LIKE.
 func (r *renderer) scalarOp(e *Expr) error {
 	switch e.Op {
@@ -54,7 +57,7 @@ func (r *renderer) scalarOp(e *Expr) error {
 		}
 		name := castTypeSQL[r.d.Name()][ct]
 		if name == "" {
-			return fmt.Errorf("cast: %s cannot cast to %s", r.d.Name(), ct)
+			return fmt.Errorf("cast: %s cannot cast to %s: %w", r.d.Name(), ct, errNoCast)
 		}
 		r.b.WriteString("CAST(")
 		if err := r.expr(e.Args[0]); err != nil {
