@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	"github.com/fedmesh/fedmesh/planner"
@@ -63,6 +64,11 @@ type Server struct {
 
 	// ShutdownGrace bounds the graceful stop in Serve; set it before Serve.
 	ShutdownGrace time.Duration
+	// MaxConnectionAge, if positive, has clients reconnect (GOAWAY) once a
+	// connection is that old, so that rotated SVIDs and bundles and a
+	// changed allow-list apply to long-lived clients too: TLS checks a peer
+	// only at the handshake. Streams in flight finish on the old connection.
+	MaxConnectionAge time.Duration
 
 	h      Handler
 	logger *slog.Logger
@@ -92,7 +98,11 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, creds credentials.
 	if s.h == nil {
 		return errors.New("flight server: handler must be set")
 	}
-	gs := grpc.NewServer(grpc.Creds(creds))
+	opts := []grpc.ServerOption{grpc.Creds(creds)}
+	if s.MaxConnectionAge > 0 {
+		opts = append(opts, grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: s.MaxConnectionAge}))
+	}
+	gs := grpc.NewServer(opts...)
 	flight.RegisterFlightServiceServer(gs, s)
 
 	errc := make(chan error, 1)

@@ -8,7 +8,6 @@ import (
 	"net"
 
 	"github.com/fedmesh/fedmesh/audit"
-	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
 )
@@ -28,7 +27,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Identity == nil {
 		errs = append(errs, errors.New("identity must be set"))
 	}
-	if len(cfg.AllowedCoordinators) == 0 {
+	if len(cfg.AllowedCoordinators) == 0 && len(cfg.AllowedCoordinatorPrefixes) == 0 {
 		errs = append(errs, errors.New("allowed coordinators must be set"))
 	}
 	if cfg.OpenEngine == nil || (cfg.LoadPolicy == nil && cfg.PolicySource == nil) {
@@ -42,6 +41,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("site agent config: %w", err)
+	}
+	if cfg.MaxConnectionAge == 0 {
+		cfg.MaxConnectionAge = DefaultMaxConnectionAge
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = 4
@@ -101,11 +103,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
 		log:     a.log,
 	}
-	creds, err := flight.ServerCredentials(certs.ServerTLS(a.cfg.Identity, a.cfg.AllowedCoordinators...))
+	a.startIdentity(ctx)
+	creds, err := a.serverCredentials(ctx, alog)
 	if err != nil {
 		return err
 	}
 	srv := flight.NewServer(h, a.log)
+	srv.MaxConnectionAge = a.cfg.MaxConnectionAge
 	a.log.Info("serving", "addr", lis.Addr().String(), "spiffe_id", a.cfg.Identity.ID().String())
 	if a.cfg.Ready != nil {
 		a.cfg.Ready(lis.Addr())

@@ -23,6 +23,12 @@ type Config struct {
 	Listener            net.Listener // optional, for tests and socket activation
 	Identity            certs.Source
 	AllowedCoordinators []spiffeid.ID
+	// AllowedCoordinatorPrefixes also allow every ID of a trust domain at
+	// or below a path (certs.IDPrefix).
+	AllowedCoordinatorPrefixes []certs.IDPrefix
+	// MaxConnectionAge has the coordinator reconnect (and re-authenticate)
+	// at least this often (default DefaultMaxConnectionAge; negative: never).
+	MaxConnectionAge time.Duration
 	// OpenEngine opens the site's engine; called once by Run.
 	OpenEngine func(ctx context.Context) (enginebridge.Engine, error)
 	LoadPolicy func(ctx context.Context) (*policy.Policy, error)
@@ -46,17 +52,13 @@ type Config struct {
 
 // FromFile builds the runtime Config from a validated config file.
 func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config, error) {
-	src, err := certs.LoadFiles(f.Identity.Cert, f.Identity.Key, f.Identity.Bundle)
+	src, err := f.Identity.OpenIdentity(ctx, logger)
 	if err != nil {
-		return Config{}, fmt.Errorf("identity: %w", err)
+		return Config{}, err
 	}
-	var allowed []spiffeid.ID
-	for _, s := range f.AllowedCoordinators {
-		id, err := spiffeid.FromString(s)
-		if err != nil {
-			return Config{}, fmt.Errorf("allowed_coordinators: %w", err)
-		}
-		allowed = append(allowed, id)
+	allowed, err := certs.ParseAllow(f.AllowedCoordinators...)
+	if err != nil {
+		return Config{}, fmt.Errorf("allowed_coordinators: %w", err)
 	}
 	tables := make([]enginebridge.TableSource, 0, len(f.Tables))
 	for _, t := range f.Tables {
@@ -64,22 +66,23 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	}
 	engCfg := enginebridge.DuckDBConfig{Tables: tables, Threads: f.Engine.Threads, MemoryLimit: f.Engine.MemoryLimit}
 	bundle := f.Policy.Bundle
-	aopts, err := config.AuditOptions(f.Audit)
-	if err != nil {
-		return Config{}, err
-	}
 	psrc, ppoll, err := policySource(f.Policy, logger)
 	if err != nil {
 		return Config{}, err
 	}
+	aopts, err := config.AuditOptions(f.Audit)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
-		AuditOptions:        aopts,
-		Site:                f.Site,
-		PolicySource:        psrc,
-		PolicyPoll:          ppoll,
-		Listen:              f.Listen,
-		Identity:            src,
-		AllowedCoordinators: allowed,
+		AuditOptions:               aopts,
+		Site:                       f.Site,
+		PolicySource:               psrc,
+		PolicyPoll:                 ppoll,
+		Listen:                     f.Listen,
+		Identity:                   src,
+		AllowedCoordinators:        allowed.IDs,
+		AllowedCoordinatorPrefixes: allowed.Prefixes,
 		OpenEngine: func(ctx context.Context) (enginebridge.Engine, error) {
 			return enginebridge.OpenDuckDB(ctx, engCfg, logger)
 		},

@@ -11,8 +11,11 @@ type Agent struct {
 	Site                string   `yaml:"site"`
 	Listen              string   `yaml:"listen"`
 	Identity            Identity `yaml:"identity"`
-	AllowedCoordinators []string `yaml:"allowed_coordinators"`
+	AllowedCoordinators []string `yaml:"allowed_coordinators"` // SPIFFE IDs or spiffe://<td>/<path>/* prefixes; list two coordinators during a migration
 	Engine              Engine   `yaml:"engine,omitempty"`
+	Engines             []Engine `yaml:"engines,omitempty"` // several engines, each with a profile; see Routing
+	Routing             Routing  `yaml:"routing,omitempty"`
+	Vault               *Vault   `yaml:"vault,omitempty"` // for vault: references in engine dsn/password
 	Tables              []Table  `yaml:"tables"`
 	Policy              Policy   `yaml:"policy"`
 	Audit               Audit    `yaml:"audit"`
@@ -20,11 +23,16 @@ type Agent struct {
 	Log                 Log      `yaml:"log,omitempty"`
 }
 
-// Engine selects and tunes the site's engine.
+// Engine selects and tunes one of the site's engines.
 type Engine struct {
-	Type        string `yaml:"type,omitempty"` // duckdb (default)
-	Threads     int    `yaml:"threads,omitempty"`
+	Type        string `yaml:"type,omitempty"`    // duckdb (default), postgres, mysql (MariaDB too)
+	Profile     string `yaml:"profile,omitempty"` // name under engines: (small, large, ...)
+	Threads     int    `yaml:"threads,omitempty"` // duckdb
 	MemoryLimit string `yaml:"memory_limit,omitempty"`
+	// DSN and Password (postgres, mysql) may be "vault:path#field" references.
+	DSN      string `yaml:"dsn,omitempty"`
+	Password string `yaml:"password,omitempty"`
+	MaxConns int    `yaml:"max_conns,omitempty"`
 }
 
 // Table exposes one file as a logical table.
@@ -66,19 +74,10 @@ func (c *Agent) validate(file string) error {
 		p.add("allowed_coordinators", "%v (list the SPIFFE IDs allowed to send queries)", errEmpty)
 	}
 	for i, id := range c.AllowedCoordinators {
-		checkID(fmt.Sprintf("allowed_coordinators[%d]", i), id, &p)
+		checkAllowEntry(fmt.Sprintf("allowed_coordinators[%d]", i), id, &p)
 	}
-	switch c.Engine.Type {
-	case "":
-		c.Engine.Type = "duckdb"
-	case "duckdb":
-	default:
-		p.add("engine.type", "unknown engine %q (supported: duckdb)", c.Engine.Type)
-	}
-	if c.Engine.Threads < 0 {
-		p.add("engine.threads", "must not be negative")
-	}
-	if len(c.Tables) == 0 {
+	c.validateEngines(file, &p)
+	if len(c.Tables) == 0 && c.usesDuckDB() {
 		p.add("tables", "%v (a site exposes at least one table)", errEmpty)
 	}
 	seen := map[string]bool{}

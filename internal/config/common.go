@@ -9,30 +9,6 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 )
 
-// Identity says where a component's X.509-SVID and trust bundle come from.
-type Identity struct {
-	Source string `yaml:"source"` // "files" (default)
-	Cert   string `yaml:"cert"`
-	Key    string `yaml:"key"`
-	Bundle string `yaml:"bundle"`
-}
-
-func (id *Identity) validate(path, file string, p *problems) {
-	if id.Source == "" {
-		id.Source = "files"
-	}
-	if id.Source != "files" {
-		p.add(path+".source", "unknown identity source %q (supported: files)", id.Source)
-		return
-	}
-	for _, f := range []struct{ name, val string }{{"cert", id.Cert}, {"key", id.Key}, {"bundle", id.Bundle}} {
-		if f.val == "" {
-			p.add(path+"."+f.name, "%v", errEmpty)
-		}
-	}
-	id.Cert, id.Key, id.Bundle = resolve(file, id.Cert), resolve(file, id.Key), resolve(file, id.Bundle)
-}
-
 // Audit configures the process's audit log.
 type Audit struct {
 	Path string `yaml:"path"`

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -56,9 +57,9 @@ func TokenHash(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
 // FromFile builds the runtime Config from a validated config file.
 func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
-	src, err := certs.LoadFiles(f.Identity.Cert, f.Identity.Key, f.Identity.Bundle)
+	src, err := f.Identity.OpenIdentity(context.Background(), logger)
 	if err != nil {
-		return Config{}, fmt.Errorf("identity: %w", err)
+		return Config{}, err
 	}
 	aopts, err := config.AuditOptions(f.Audit)
 	if err != nil {

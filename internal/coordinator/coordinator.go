@@ -74,6 +74,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}()
 	c.audit = alog
 
+	c.startIdentity(ctx)
 	targets := make([]flight.Target, 0, len(c.cfg.Sites))
 	for _, s := range c.cfg.Sites {
 		targets = append(targets, flight.Target{Site: s.Name, Addr: s.Addr, TLS: certs.ClientTLS(c.cfg.Identity, s.ID)})
