@@ -39,5 +39,15 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./planner -run '^$$' -fuzz FuzzParsePlanRender -fuzztime $(FUZZTIME)
 
+# Benchmarks (issue 7): all of them, or one with ONLY=B3; extra flags in
+# BENCH_FLAGS (e.g. BENCH_FLAGS=-small). Writes bench/results/latest.{json,md}
+# and prints the table. Never part of `make test`.
+ONLY ?=
+BENCH_FLAGS ?=
+bench: build
+	@./scripts/engines/postgres.sh up >/dev/null 2>&1 || echo "bench: PostgreSQL did not start; B2 will be reported as blocked" >&2
+	$(GO) build -o $(BIN)/fedbench ./cmd/fedbench
+	$(BIN)/fedbench -site-agent $(BIN)/site-agent $(if $(ONLY),-only $(ONLY)) $(BENCH_FLAGS)
+
 clean:
 	rm -rf $(BIN) .demo

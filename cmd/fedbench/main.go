@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedmesh/fedmesh/internal/bench"
+	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
 func main() {
@@ -55,7 +56,10 @@ func main() {
 			o.B4Agents = append(o.B4Agents, n)
 		}
 	}
-	o.PGAdminDSN, o.PGDSN = os.Getenv("FEDMESH_PG_ADMIN_DSN"), os.Getenv("FEDMESH_PG_DSN")
+	// The PostgreSQL server scripts/engines/postgres.sh starts, as the
+	// tests find it: the environment, else $FEDMESH_CACHE/env/postgres.env.
+	o.PGAdminDSN, _ = testenv.Lookup("postgres", "FEDMESH_PG_ADMIN_DSN")
+	o.PGDSN, _ = testenv.Lookup("postgres", "FEDMESH_PG_DSN")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()

@@ -66,7 +66,7 @@ func startFederation(ctx context.Context, e *env, work string, sites []siteSpec)
 		return nil, fmt.Errorf("dev CA: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	f := &federation{cancel: cancel, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	f := &federation{cancel: cancel, client: newHTTPClient()}
 	coordID := certs.CoordinatorID(trustDomain)
 	var coordSites []coordinator.Site
 	ready := make(chan error, len(sites)+1)
@@ -262,6 +262,11 @@ func refusal(err error) string {
 		return msg
 	}
 	return err.Error()
+}
+
+// newHTTPClient keeps enough idle connections for B6's clients.
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 }
 
 // discardLogger is for components whose logs would only be noise.
