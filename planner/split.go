@@ -3,8 +3,8 @@ package planner
 import "math"
 
 // Split returns one SubPlan per site: the site-side half of q (table,
-// filter, group keys, partial aggregates or projections) plus the request
-// metadata. Each SubPlan is a deep copy, so a site may rewrite its own (for
+// filter, group keys, partial aggregates or projections, with the virtual
+// _site column bound to the site's name) plus the request metadata. Each SubPlan is a deep copy, so a site may rewrite its own (for
 // example to add a policy row filter) without touching the others or q.
 //
 // For a rows query without ORDER BY, a LIMIT is pushed to the sites as
@@ -25,10 +25,10 @@ func Split(q *Query, sites []string, meta SubPlanMeta) []*SubPlan {
 			Kind:        q.Kind,
 			Table:       q.Table,
 			Star:        q.Star,
-			Filter:      q.Filter.Clone(),
+			Filter:      bindSite(q.Filter, site),
 			Limit:       siteLimit(q),
-			GroupBy:     copyOutputs(q.GroupBy),
-			Aggs:        copyOutputs(q.Partials),
+			GroupBy:     copyOutputs(q.GroupBy, site),
+			Aggs:        copyOutputs(q.Partials, site),
 			CountColumn: q.CountColumn,
 		}
 		if len(meta.Roles) == 0 {
@@ -73,15 +73,16 @@ func (e *Expr) Clone() *Expr {
 	return c
 }
 
-func copyOutputs(cols []OutputColumn) []OutputColumn {
+// copyOutputs deep-copies cols, binding the virtual _site column to site.
+func copyOutputs(cols []OutputColumn, site string) []OutputColumn {
 	if cols == nil {
 		return nil
 	}
 	out := make([]OutputColumn, len(cols))
 	for i, c := range cols {
-		out[i] = OutputColumn{Name: c.Name, Expr: c.Expr.Clone()}
+		out[i] = OutputColumn{Name: c.Name, Expr: bindSite(c.Expr, site)}
 		if c.Agg != nil {
-			out[i].Agg = &PartialAgg{Func: c.Agg.Func, Arg: c.Agg.Arg.Clone()}
+			out[i].Agg = &PartialAgg{Func: c.Agg.Func, Arg: bindSite(c.Agg.Arg, site)}
 		}
 	}
 	return out

@@ -104,6 +104,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	for _, s := range c.cfg.Sites {
 		names = append(names, s.Name)
 	}
+	names = planner.Participants(q, names) // a filter on _site may leave sites out
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}
 	for _, sp := range planner.Split(q, names, meta) {

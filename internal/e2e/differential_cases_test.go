@@ -12,6 +12,15 @@ type diffCase struct {
 // the case's own: an equivalent whose answer DuckDB computes exactly.
 // Variances are shift-invariant, so VAR(x + c) is answered as VAR(x); this
 // checks that the merge stays accurate where Σx² − (Σx)²/n would not.
+// differentialSites holds, by case name, how many sites a case's filter on
+// _site leaves to contact (3 when absent).
+var differentialSites = map[string]int{
+	"site filter prunes sites":         2,
+	"site equality and other filter":   1,
+	"site inequality":                  2,
+	"site filter excluding every site": 0,
+}
+
 var differentialRefs = map[string]string{
 	"variance with large offset is stable": "SELECT VAR_SAMP(amount), STDDEV_POP(year) * 1000 FROM sales",
 }
@@ -86,6 +95,14 @@ var differentialSuite = []diffCase{
 	{"variance of one value per group is null or zero", "SELECT region, year, VAR_SAMP(amount), VAR_POP(amount) FROM sales WHERE amount > 990 GROUP BY region, year"},
 	{"variance over no rows", "SELECT VAR_POP(amount), STDDEV_SAMP(amount) FROM sales WHERE year = 1999"},
 	{"variance of expression with having", "SELECT segment, STDDEV_SAMP(2026 - birth_year) AS sd FROM customers GROUP BY segment HAVING STDDEV_SAMP(2026 - birth_year) > 1 ORDER BY sd"},
+
+	// The virtual _site column.
+	{"group by site", "SELECT _site, COUNT(*), SUM(amount) FROM sales GROUP BY _site"},
+	{"site filter prunes sites", "SELECT region, COUNT(*) FROM sales WHERE _site IN ('a', 'b') GROUP BY region"},
+	{"site equality and other filter", "SELECT COUNT(*) FROM sales WHERE _site = 'c' AND year = 2022"},
+	{"site inequality", "SELECT _site, region, MAX(amount) FROM sales WHERE _site <> 'a' GROUP BY _site, region"},
+	{"site in expression", "SELECT CASE WHEN _site = 'a' THEN 'first' ELSE 'others' END AS part, COUNT(*) FROM sales GROUP BY 1"},
+	{"site filter excluding every site", "SELECT COUNT(*), SUM(amount) FROM sales WHERE _site = 'nowhere'"},
 
 	// After the merge.
 	{"having count", "SELECT region, COUNT(*) AS n FROM sales GROUP BY region HAVING COUNT(*) > 5000"},
