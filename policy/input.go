@@ -34,6 +34,10 @@ type Input struct {
 type Analyst struct {
 	ID    string   `json:"id"`
 	Roles []string `json:"roles"`
+	// RecentQueries is how many sub-plans this analyst sent to this site
+	// within the agent's rate window, not counting this one. OPA's data
+	// cannot count, so the agent does (see policy/library/rate_limit).
+	RecentQueries int64 `json:"recent_queries"`
 }
 
 // PlanInput is the sub-plan as policy sees it.
@@ -134,7 +138,7 @@ func (in Input) astValue() (ast.Value, error) {
 		"version":  in.Version,
 		"site":     in.Site,
 		"query_id": in.QueryID,
-		"analyst":  map[string]any{"id": in.Analyst.ID, "roles": nonNil(in.Analyst.Roles)},
+		"analyst":  map[string]any{"id": in.Analyst.ID, "roles": nonNil(in.Analyst.Roles), "recent_queries": in.Analyst.RecentQueries},
 		"purpose":  in.Purpose,
 		"plan": map[string]any{
 			"kind":       in.Plan.Kind,

@@ -16,6 +16,8 @@ type VerificationKey struct {
 }
 
 // NewVerificationConfig builds OPA's bundle.VerificationConfig from keys.
+// With one key, every signature is checked against it; with several, each
+// signature must name its key id (`opa sign --key-id`).
 // With required false, an unsigned bundle is accepted but a signed one must
 // still verify; with required true, an unsigned bundle is refused.
 func NewVerificationConfig(keys []VerificationKey, required bool) (*bundle.VerificationConfig, error) {
@@ -38,7 +40,14 @@ func NewVerificationConfig(keys []VerificationKey, required bool) (*bundle.Verif
 		}
 		m[k.ID] = &bundle.KeyConfig{Key: k.Key, Algorithm: alg}
 	}
-	vc := bundle.NewVerificationConfig(m, "", "", nil)
+	// `opa sign` without --key-id writes no "kid"; OPA then needs the key id
+	// from its config. With a single key there is no choice to make, so use
+	// it; with several, signatures must name theirs (opa sign --key-id).
+	keyID := ""
+	if len(keys) == 1 {
+		keyID = keys[0].ID
+	}
+	vc := bundle.NewVerificationConfig(m, keyID, "", nil)
 	if !required {
 		vc = vc.WithOptionalSignature()
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -29,6 +30,7 @@ const (
 // *flight.PlanError when sp may not run.
 func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (policy.Decision, *policy.DecisionRecord, error) {
 	in := policy.NewInput(sp)
+	in.Analyst.RecentQueries = h.rate.next(sp.Analyst, time.Now())
 	dec, err := h.policy.Evaluate(ctx, in)
 	drec := dec.Record(in)
 	rec.BundleRevision, rec.DecisionID = dec.BundleRevision, dec.DecisionID

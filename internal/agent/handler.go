@@ -26,6 +26,7 @@ type handler struct {
 	timeout time.Duration
 	slots   chan struct{}
 	log     *slog.Logger
+	rate    rateCounter // requests per analyst, for input.analyst.recent_queries
 }
 
 var _ flight.Handler = (*handler)(nil)
