@@ -60,7 +60,10 @@ func TestRotationUnderLoad(t *testing.T) {
 		done <- result{n, fails}
 	}()
 
-	authorities := func(n string) int { b, _ := mounts[n].src.GetX509BundleForTrustDomain(td); return len(b.X509Authorities()) }
+	authorities := func(n string) int {
+		b, _ := mounts[n].src.GetX509BundleForTrustDomain(td)
+		return len(b.X509Authorities())
+	}
 	time.Sleep(200 * time.Millisecond)
 	// 1. The new CA joins every bundle.
 	for _, n := range names {
