@@ -64,7 +64,6 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	for _, t := range f.Tables {
 		tables = append(tables, enginebridge.TableSource{Name: t.Name, Format: t.Format, Path: t.Path, Table: t.Table})
 	}
-	engCfg := enginebridge.DuckDBConfig{Tables: tables, Threads: f.Engine.Threads, MemoryLimit: f.Engine.MemoryLimit}
 	bundle := f.Policy.Bundle
 	psrc, ppoll, err := policySource(f.Policy, logger)
 	if err != nil {
@@ -84,7 +83,7 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		AllowedCoordinators:        allowed.IDs,
 		AllowedCoordinatorPrefixes: allowed.Prefixes,
 		OpenEngine: func(ctx context.Context) (enginebridge.Engine, error) {
-			return enginebridge.OpenDuckDB(ctx, engCfg, logger)
+			return openEngines(ctx, f, tables, logger)
 		},
 		LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
 			if bundle == config.BuiltinDefaultBundle {

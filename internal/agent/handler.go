@@ -80,11 +80,18 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, err
 	}
 
-	sql, args, err := planner.Render(sp, h.dialect)
+	eng, dialect, choice, err := h.chooseEngine(ctx, sp)
+	if err != nil {
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	sql, args, err := planner.Render(sp, dialect)
 	if err != nil {
 		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}
-	rec.Details["engine_sql"], rec.Details["engine"] = sql, h.dialect.Name()
+	rec.Details["engine_sql"], rec.Details["engine"] = sql, dialect.Name()
+	if choice != nil {
+		rec.Details["engine_profile"] = choice
+	}
 
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
@@ -92,7 +99,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	defer func() { <-h.slots }()
 	qctx, cancel := h.queryContext(ctx, sp)
 	defer cancel()
-	schema, batches, err := h.run(qctx, sql, args)
+	schema, batches, err := h.run(qctx, eng, sql, args)
 	if err != nil {
 		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
 	}
@@ -151,8 +158,8 @@ func (h *handler) queryContext(ctx context.Context, sp *planner.SubPlan) (contex
 // run executes sql and collects the whole result: obligations such as the
 // minimum group size and the audit record need all of it before any byte
 // may leave the site.
-func (h *handler) run(ctx context.Context, sql string, args []any) (*arrow.Schema, []arrow.RecordBatch, error) {
-	rdr, err := h.engine.Query(ctx, sql, args)
+func (h *handler) run(ctx context.Context, eng enginebridge.Engine, sql string, args []any) (*arrow.Schema, []arrow.RecordBatch, error) {
+	rdr, err := eng.Query(ctx, sql, args)
 	if err != nil {
 		return nil, nil, err
 	}
