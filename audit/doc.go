@@ -35,12 +35,35 @@
 // left for auditors to inspect with VerifyFile. An flock keeps a second
 // writer off the same file.
 //
+// # Signed heads
+//
+// With a [Signer] (ed25519, [GenerateKey]) the log writes an
+// [EventSignedHead] record every Options.SignEvery records, every
+// SignInterval, before a rotation and on Close: a [SignedHead] saying "record
+// seq N has hash H". [Log.Sign] hands out the same statement for any
+// record; a site sends one with every export and the coordinator keeps it.
+// [VerifyFiles] holds a log to its own heads and to heads others keep
+// ([VerifyOptions].Heads); [VerifyFederation] does that for a whole
+// federation. Together they catch what the chain alone cannot: the newest
+// records cut off (a head names a seq past the end: truncated) and a file
+// rewritten with fresh hashes (a head's hash no longer matches: head).
+// A head kept only in the log itself goes with the log; the heads the
+// coordinator keeps are the ones a site cannot take back.
+//
+// # Rotation
+//
+// Options.RotateSize and RotateAge move the active file to path.000001,
+// path.000002, … ([Segments]); the chain continues into the new file, and a
+// signed head closes each segment, so a dropped or swapped segment shows.
+//
 // # Limits
 //
-// The chain alone cannot reveal that the newest records were removed, nor a
-// wholesale rewrite of the file with freshly computed hashes; that needs
-// signed heads kept elsewhere (see [Log.Head]), which this package does not
-// produce yet.
+// Records after the newest head anyone kept can be cut without a trace;
+// heads are only as trustworthy as the keys' custody (a per-component key
+// from config; no Vault transit signing yet). Reading for verification
+// streams each file but keeps a small index of every line in memory.
+//
+// The record and export formats are documented in SCHEMA.md.
 //
 // # Must not
 //
