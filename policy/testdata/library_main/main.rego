@@ -1,0 +1,3 @@
+package fedmesh
+
+decision := data.fedmesh.compose.decision
