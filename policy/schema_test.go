@@ -113,8 +113,7 @@ func TestBundleDecisionsMatchTheDecisionSchema(t *testing.T) {
 		{"library", "testdata/library_main"},
 	} {
 		for i, in := range inputs {
-			rs, err := rego.New(rego.Query(policy.DecisionPath), rego.Load(paths, nil), rego.Input(in),
-			).Eval(context.Background())
+			rs, err := rego.New(rego.Query(policy.DecisionPath), rego.Load(paths, nil), rego.Input(in)).Eval(context.Background())
 			if err != nil || len(rs) != 1 {
 				t.Fatalf("%v input %d: %v (%d results)", paths, i, err, len(rs))
 			}
