@@ -114,9 +114,7 @@ func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
 		var all []entry
 		for i, es := range g.entries {
 			for _, e := range es {
-				if len(g.files) > 1 {
-					e.file = g.files[i]
-				}
+				e.file = g.files[i] // problems name the file: the report's path names the log
 				all = append(all, e)
 			}
 		}

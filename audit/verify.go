@@ -66,7 +66,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, ", head seq %d hash %s", r.HeadSeq, short(r.HeadHash))
 		}
 		if r.Heads > 0 {
-			fmt.Fprintf(&b, ", %d signed heads up to seq %d", r.Heads, r.SignedSeq)
+			fmt.Fprintf(&b, ", %d signed %s up to seq %d", r.Heads, plural(r.Heads, "head"), r.SignedSeq)
 		}
 		b.WriteByte('\n')
 	} else {

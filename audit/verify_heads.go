@@ -110,7 +110,7 @@ func checkHeads(r *Report, es []entry, opts VerifyOptions) {
 		target, ok := bySeq[h.Seq]
 		switch {
 		case !ok && h.Seq > last.seq:
-			add(last, h.Seq, ProblemTruncated, "%s signed seq %d (hash %s), but the log ends at seq %d: records %d-%d were cut off", from, h.Seq, short(h.Hash), last.seq, last.seq+1, h.Seq)
+			add(last, h.Seq, ProblemTruncated, "%s signed seq %d (hash %s), but the log ends at seq %d: %s cut off", from, h.Seq, short(h.Hash), last.seq, cutRange(last.seq+1, h.Seq))
 			return
 		case !ok:
 			add(at, h.Seq, ProblemHead, "%s signed seq %d (hash %s), which is not in the log", from, h.Seq, short(h.Hash))
@@ -141,6 +141,13 @@ func checkHeads(r *Report, es []entry, opts VerifyOptions) {
 	if lastData > r.SignedSeq {
 		r.Notes = append(r.Notes, fmt.Sprintf("records after seq %d (up to %d) are not covered by a signed head yet", r.SignedSeq, lastData))
 	}
+}
+
+func cutRange(from, to uint64) string {
+	if from == to {
+		return fmt.Sprintf("record %d was", from)
+	}
+	return fmt.Sprintf("records %d-%d were", from, to)
 }
 
 func where(e entry) string {
