@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 
 	"google.golang.org/grpc/credentials"
 )
@@ -66,6 +67,10 @@ func classify(addr net.Addr, err error) Rejection {
 		r.PeerID, r.Reason = re.PeerID, re.Reason()
 	case errors.As(err, &rh):
 		r.Reason = "not_tls"
+	case strings.Contains(err.Error(), "didn't provide a certificate"):
+		// crypto/tls refuses before go-spiffe's callback runs and has no
+		// sentinel for it.
+		r.Reason = "no_certificate"
 	case errors.As(err, &op) && op.Op == "remote error", errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		r.Reason = "peer_aborted"
 	default:

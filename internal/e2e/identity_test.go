@@ -42,6 +42,8 @@ type idFedOptions struct {
 	coordinator      certs.Source
 	sites            []idSite
 	maxConnectionAge time.Duration
+	// more coordinators, each with its own HTTP API, sharing the sites.
+	more []certs.Source
 }
 
 // startIdentityFederation starts the sites and a coordinator in-process
@@ -109,13 +111,19 @@ func startIdentityFederation(t *testing.T, opts idFedOptions) *idFed {
 		fed.addrs[s.name] = lis.Addr().String()
 	}
 	fed.startCoordinator(ctx, &wg, work, opts.coordinator, coordSites, 30*time.Second, logger)
+	for _, src := range opts.more {
+		other := &federation{t: t, audits: map[string]string{}, logs: logs}
+		other.startCoordinator(ctx, &wg, t.TempDir(), src, coordSites, 30*time.Second, logger)
+		fed.others = append(fed.others, other)
+	}
 	return fed
 }
 
 // idFed is a federation started by startIdentityFederation.
 type idFed struct {
 	*federation
-	addrs map[string]string // site → Flight address
+	addrs  map[string]string // site → Flight address
+	others []*federation     // idFedOptions.more's coordinators
 }
 
 // trustAll presents Source's SVID but also trusts also's bundles, so that
