@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 const usage = `usage: fedctl <command> [flags]
 
 commands:
   certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs
+  certs inspect FILE [--bundle B]...                         an SVID's SPIFFE ID, trust domain, expiry; checks its chain
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
   query         --coordinator URL [--format table|csv|json] "SQL"
   audit verify  [--key PUB]... [--federation] [--json] FILE...
@@ -70,6 +72,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case cmd == "certs" && sub == "init":
 		return certsInit(rest[1:], stdout, stderr)
+	case cmd == "certs" && sub == "inspect":
+		return certsInspect(rest[1:], time.Now(), stdout, stderr)
 	case cmd == "demo" && sub == "init":
 		return demoInit(ctx, rest[1:], stdout, stderr)
 	case cmd == "query":
