@@ -1,6 +1,6 @@
 // Package enginebridge owns the Engine interface through which a site agent
 // runs planner-rendered SQL on its local engine, the adapters for each engine
-// (DuckDB today), the mapping of engine column types to Arrow, and
+// (DuckDB, PostgreSQL, MySQL/MariaDB), the mapping of engine column types to Arrow, and
 // cancellation.
 //
 // An Engine only ever sees SQL rendered from a SubPlan by the planner, with
@@ -15,5 +15,9 @@
 //
 // The DuckDB adapter runs an in-memory database whose only tables are views
 // over operator-configured files; after setup it disables all other file
-// access and locks its configuration. See README.md for the type mapping.
+// access and locks its configuration. The PostgreSQL and MySQL adapters use
+// read-only sessions and stop the server's work on cancellation (a cancel
+// request; KILL QUERY). Profiles combines several engines of one site and
+// picks one per sub-plan (Chooser). Every adapter passes the conformance
+// suite in conformance_test.go. See README.md for the type mappings.
 package enginebridge
