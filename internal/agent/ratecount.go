@@ -50,3 +50,16 @@ func (r *rateCounter) next(analyst string, now time.Time) int64 {
 	}
 	return n
 }
+
+// peek returns what next would, without recording a request.
+func (r *rateCounter) peek(analyst string, now time.Time) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for _, t := range r.seen[analyst] {
+		if now.Sub(t) < rateWindow {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,80 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+var _ flight.Explainer = (*handler)(nil)
+
+// Explain implements flight.Explainer: it evaluates the site's policy on sp
+// exactly as Serve would (same input, same checks, the row filter applied
+// and the engine SQL rendered) but runs nothing and exports nothing. A dry
+// run does not count towards the analyst's rate limit. It is audited like
+// any evaluation, and a failed audit write fails the explain.
+func (h *handler) Explain(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.ExplainResult, error) {
+	start := time.Now()
+	rec := audit.Record{
+		Component: "site-agent", Site: h.site, Event: audit.EventDecision, QueryID: sp.QueryID,
+		Analyst: sp.Analyst, Roles: sp.Roles, Purpose: sp.Purpose, Peer: peer.String(),
+		Details: map[string]any{"dry_run": true},
+	}
+	res, err := h.explain(ctx, sp, &rec)
+	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if _, _, aerr := h.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
+		return nil, fmt.Errorf("site %q: audit write failed: %w", h.site, aerr)
+	}
+	return res, err
+}
+
+func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.ExplainResult, error) {
+	if err := sp.Validate(); err != nil {
+		rec.Decision, rec.Error = "error", err.Error()
+		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	if sp.Site != h.site {
+		msg := fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)
+		rec.Decision, rec.Error = "error", msg
+		return nil, &flight.PlanError{Site: h.site, Msg: msg}
+	}
+	dec, _, err := h.decideWith(ctx, sp, rec, h.rate.peek(sp.Analyst, time.Now()))
+	obl, merr := json.Marshal(dec.Obligations)
+	if merr != nil {
+		return nil, fmt.Errorf("site %q: encode obligations: %w", h.site, merr)
+	}
+	res := &flight.ExplainResult{
+		Site: h.site, Allow: err == nil, Reasons: dec.Reasons, Obligations: obl,
+		BundleRevision: dec.BundleRevision, DecisionID: dec.DecisionID,
+	}
+	if res.Reasons == nil {
+		res.Reasons = []string{}
+	}
+	var denied *flight.DeniedError
+	switch {
+	case errors.As(err, &denied):
+		res.Reasons = denied.Reasons
+		if rec.Decision == "" {
+			rec.Decision = "deny"
+		}
+		return res, nil
+	case err != nil:
+		return nil, err
+	}
+	rec.Decision, rec.Reasons = "allow", dec.Reasons
+	sql, _, err := planner.Render(sp, h.dialect)
+	if err != nil {
+		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	res.EngineSQL = sql
+	rec.Details["engine_sql"] = sql
+	return res, nil
+}
