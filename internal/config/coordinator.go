@@ -34,6 +34,9 @@ type Site struct {
 	Name     string `yaml:"name"`
 	Address  string `yaml:"address"`
 	SPIFFEID string `yaml:"spiffe_id"`
+	// Dialect names the site engine's SQL dialect (duckdb, postgres, mysql,
+	// spark, flink), which EXPLAIN renders the site's SQL in; default duckdb.
+	Dialect string `yaml:"dialect,omitempty"`
 }
 
 // Analyst maps a bearer token to an identity. Only the token's SHA-256 is
@@ -75,6 +78,11 @@ func (c *Coordinator) validate(file string) error {
 		names[s.Name] = true
 		checkAddr(path+".address", s.Address, &p)
 		checkID(path+".spiffe_id", s.SPIFFEID, &p)
+		switch s.Dialect {
+		case "", "duckdb", "postgres", "postgresql", "mysql", "mariadb", "spark", "flink":
+		default:
+			p.add(path+".dialect", "%q is not a known dialect (duckdb, postgres, mysql, spark, flink)", s.Dialect)
+		}
 	}
 	if len(c.Analysts) == 0 {
 		p.add("analysts", "%v (nobody could query)", errEmpty)

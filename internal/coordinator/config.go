@@ -43,6 +43,8 @@ type Site struct {
 	Name string
 	Addr string
 	ID   spiffeid.ID // the only identity the coordinator accepts at Addr
+	// Dialect is the site engine's SQL dialect, for EXPLAIN ("" = duckdb).
+	Dialect string
 }
 
 // Analyst is an authenticated caller of the query API.
@@ -86,7 +88,7 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("sites[%d].spiffe_id: %w", i, err)
 		}
-		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id})
+		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id, Dialect: s.Dialect})
 	}
 	for i, a := range f.Analysts {
 		b, err := hex.DecodeString(a.TokenSHA256)

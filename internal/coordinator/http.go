@@ -14,6 +14,7 @@ const maxRequestBytes = 1 << 20
 func (c *Coordinator) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", c.handleQuery)
+	mux.HandleFunc("POST /v1/explain", c.handleExplain)
 	c.reviewRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -17,6 +17,7 @@ commands:
   certs inspect FILE [--bundle B]...                         an SVID's SPIFFE ID, trust domain, expiry; checks its chain
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
   query         --coordinator URL [--format table|csv|json] "SQL"
+  explain       --coordinator URL [--format text|json] "SQL"   (plans only; runs nothing)
   audit verify  [--key PUB]... [--federation] [--json] FILE...
                                                             check audit logs' hash chains and signed heads;
                                                             --federation cross-checks sites against the coordinator
@@ -78,6 +79,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return demoInit(ctx, rest[1:], stdout, stderr)
 	case cmd == "query":
 		return query(ctx, rest, stdout, stderr)
+	case cmd == "explain":
+		return explain(ctx, rest, stdout, stderr)
 	case cmd == "audit" && sub == "verify":
 		return auditVerify(rest[1:], stdout, stderr)
 	case cmd == "audit" && sub == "keygen":

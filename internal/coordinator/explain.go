@@ -1,0 +1,68 @@
+package coordinator
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// Explain plans sql as Query would and returns the logical plan, each
+// participating site's engine SQL in that site's dialect, and the merge
+// plan. It contacts no site and runs nothing, so it is not audited.
+func (c *Coordinator) Explain(an Analyst, sql, purpose string) (*planner.Explanation, error) {
+	q, err := planner.Parse(sql)
+	if err != nil {
+		var pe *planner.Error
+		if errors.As(err, &pe) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
+		}
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
+	sites := make([]planner.SiteDialect, 0, len(c.cfg.Sites))
+	for _, s := range c.cfg.Sites {
+		sites = append(sites, planner.SiteDialect{Site: s.Name, Dialect: s.Dialect})
+	}
+	meta := planner.SubPlanMeta{QueryID: "explain", Analyst: an.ID, Roles: an.Roles, Purpose: purpose,
+		Deadline: time.Now().Add(c.cfg.QueryTimeout)}
+	ex, err := planner.Explain(q, sites, meta)
+	if err != nil {
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+	}
+	c.log.Info("explain", "analyst", an.ID, "sites", len(ex.Sites))
+	return ex, nil
+}
+
+func (c *Coordinator) handleExplain(w http.ResponseWriter, r *http.Request) {
+	an, ok := c.authenticate(bearer(r))
+	if !ok {
+		writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
+			Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
+		return
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	dec.DisallowUnknownFields()
+	var req queryRequest
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
+			Message: "request body must be JSON {\"sql\": \"...\", \"purpose\": \"...\"}: " + err.Error()})
+		return
+	}
+	if strings.TrimSpace(req.SQL) == "" {
+		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
+		return
+	}
+	ex, err := c.Explain(an, req.SQL, req.Purpose)
+	if err != nil {
+		var qe *QueryError
+		if !errors.As(err, &qe) {
+			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+		}
+		writeError(w, qe)
+		return
+	}
+	writeJSON(w, http.StatusOK, ex)
+}

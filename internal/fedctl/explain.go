@@ -1,0 +1,111 @@
+package fedctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// explain asks the coordinator how it would run a query: the logical plan,
+// each site's SQL in its dialect and the merge plan. Nothing runs.
+func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("explain", stderr)
+	coord := fs.String("coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
+	token := fs.String("token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
+	tokenFile := fs.String("token-file", "", "file holding the analyst bearer token")
+	format := fs.String("format", "text", "output format: text or json")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: explain takes exactly one SQL argument (quote it)", errUsage)
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("%w: --format %q: want text or json", errUsage, *format)
+	}
+	tok, err := resolveToken(*token, *tokenFile)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"sql": fs.Arg(0)})
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*coord, "/")+"/v1/explain", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("--coordinator %q: %w", *coord, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: %w", *coord, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("coordinator %s: read response: %w", *coord, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error *answerError `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) != nil || e.Error == nil {
+			return fmt.Errorf("coordinator %s answered HTTP %d: %s", *coord, resp.StatusCode, bytes.TrimSpace(raw))
+		}
+		printError(stderr, e.Error)
+		return errReported
+	}
+	if *format == "json" {
+		_, err := stdout.Write(raw)
+		return err
+	}
+	var ex planner.Explanation
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&ex); err != nil {
+		return fmt.Errorf("coordinator %s answered with an unreadable plan: %w", *coord, err)
+	}
+	writeExplanation(stdout, &ex)
+	return nil
+}
+
+func writeExplanation(w io.Writer, ex *planner.Explanation) {
+	l := ex.Logical
+	fmt.Fprintf(w, "Logical plan: %s over %q\n", l.Kind, l.Table)
+	if l.Filter != "" {
+		fmt.Fprintf(w, "  filter:  %s\n", l.Filter)
+	}
+	for _, g := range l.GroupBy {
+		fmt.Fprintf(w, "  key:     %s\n", g)
+	}
+	for _, p := range l.Partials {
+		fmt.Fprintf(w, "  partial: %s\n", p)
+	}
+	fmt.Fprintln(w, "Sites:")
+	for _, s := range ex.Sites {
+		fmt.Fprintf(w, "  %s (%s):\n", s.Site, s.Dialect)
+		if s.Error != "" {
+			fmt.Fprintf(w, "    cannot render: %s\n", s.Error)
+			continue
+		}
+		fmt.Fprintf(w, "    %s\n", s.SQL)
+		for i, a := range s.Args {
+			fmt.Fprintf(w, "    arg %d: %v\n", i+1, a)
+		}
+	}
+	for _, s := range ex.Skipped {
+		fmt.Fprintf(w, "  %s: not contacted (excluded by the filter on _site)\n", s)
+	}
+	fmt.Fprintln(w, "Merge at the coordinator:")
+	for _, m := range ex.MergeText {
+		fmt.Fprintf(w, "  %s\n", m)
+	}
+}

@@ -1,0 +1,194 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Explanation is what EXPLAIN shows: the logical plan, each participating
+// site's engine SQL (in its own dialect, with its bound arguments), the
+// sites a filter on _site leaves out, and the coordinator's merge plan.
+// Building it runs nothing.
+type Explanation struct {
+	Logical LogicalPlan   `json:"logical"`
+	Sites   []SiteExplain `json:"sites"`
+	// Skipped lists sites that are not contacted (a filter on _site
+	// excludes them).
+	Skipped []string  `json:"skipped,omitempty"`
+	Merge   MergePlan `json:"merge"`
+	// MergeText is the merge plan in words, one step a line.
+	MergeText []string `json:"merge_text"`
+}
+
+// LogicalPlan is the site-independent half of a query, with expressions
+// written as readable SQL.
+type LogicalPlan struct {
+	Table    string   `json:"table"`
+	Kind     PlanKind `json:"kind"`
+	Filter   string   `json:"filter,omitempty"`
+	GroupBy  []string `json:"group_by,omitempty"` // "g0 = region"
+	Partials []string `json:"partials,omitempty"` // "a1 = sum(amount)"
+}
+
+// SiteExplain is one site's rendered sub-plan.
+type SiteExplain struct {
+	Site    string `json:"site"`
+	Dialect string `json:"dialect"`
+	SQL     string `json:"sql,omitempty"`
+	Args    []any  `json:"args,omitempty"`
+	// Error says why the sub-plan cannot be rendered for this site's
+	// engine (e.g. a cast its dialect lacks); the query would fail there.
+	Error string `json:"error,omitempty"`
+}
+
+// SiteDialect names a site and its engine's SQL dialect.
+type SiteDialect struct {
+	Site    string
+	Dialect string // a DialectByName name; "" means duckdb
+}
+
+// Explain plans q for sites without running anything.
+func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, error) {
+	names := make([]string, 0, len(sites))
+	dialectOf := map[string]string{}
+	for _, s := range sites {
+		names = append(names, s.Site)
+		dialectOf[s.Site] = s.Dialect
+	}
+	ex := &Explanation{Merge: q.Merge, Logical: LogicalPlan{Table: q.Table, Kind: q.Kind}}
+	if q.Filter != nil {
+		ex.Logical.Filter = Describe(q.Filter)
+	}
+	for _, g := range q.GroupBy {
+		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+Describe(g.Expr))
+	}
+	for _, p := range q.Partials {
+		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+describeOutput(p))
+	}
+	part := Participants(q, names)
+	in := map[string]bool{}
+	for _, s := range part {
+		in[s] = true
+	}
+	for _, s := range names {
+		if !in[s] {
+			ex.Skipped = append(ex.Skipped, s)
+		}
+	}
+	for _, sp := range Split(q, part, meta) {
+		name := dialectOf[sp.Site]
+		if name == "" {
+			name = "duckdb"
+		}
+		se := SiteExplain{Site: sp.Site, Dialect: name}
+		d, err := DialectByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("explain: site %q: %w", sp.Site, err)
+		}
+		if se.SQL, se.Args, err = Render(sp, d); err != nil {
+			se.Error = err.Error()
+		}
+		ex.Sites = append(ex.Sites, se)
+	}
+	ex.MergeText = describeMerge(q)
+	return ex, nil
+}
+
+// displayDialect writes expressions for people: PostgreSQL quoting only
+// where needed, literals inline.
+type displayDialect struct{}
+
+func (displayDialect) Name() string { return "postgres" }
+
+func (displayDialect) QuoteIdent(name string) string {
+	plain := name != ""
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			plain = false
+		}
+	}
+	if plain {
+		return name
+	}
+	return DuckDB{}.QuoteIdent(name)
+}
+
+func (displayDialect) Placeholder(int) string { return "?" }
+
+func (displayDialect) InlineLiteral(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// Describe writes e as readable SQL (for EXPLAIN and error messages; never
+// sent to an engine).
+func Describe(e *Expr) string {
+	r := &renderer{d: displayDialect{}}
+	if err := r.expr(e); err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return r.b.String()
+}
+
+func describeOutput(o OutputColumn) string {
+	if o.Agg == nil {
+		return Describe(o.Expr)
+	}
+	r := &renderer{d: displayDialect{}}
+	if err := r.agg(o.Agg); err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return r.b.String()
+}
+
+func describeMerge(q *Query) []string {
+	m := q.Merge
+	var out []string
+	if len(m.Keys) > 0 {
+		out = append(out, "group the sites' partial rows by "+strings.Join(m.Keys, ", "))
+	} else if q.Kind == KindAggregate {
+		out = append(out, "combine the sites' single partial rows")
+	} else {
+		out = append(out, "concatenate the sites' rows")
+	}
+	for _, a := range m.Aggs {
+		out = append(out, fmt.Sprintf("%s = %s(%s)", a.Name, mergeWords[a.Func], strings.Join(a.Inputs, ", ")))
+	}
+	if m.Having != nil {
+		out = append(out, "HAVING "+Describe(m.Having))
+	}
+	var outs []string
+	for _, o := range m.Outputs {
+		outs = append(outs, Describe(o.Expr)+" AS "+displayDialect{}.QuoteIdent(o.Name))
+	}
+	out = append(out, "SELECT "+strings.Join(outs, ", "))
+	if len(m.OrderBy) > 0 {
+		var ob []string
+		for _, o := range m.OrderBy {
+			s := Describe(o.Expr)
+			if o.Desc {
+				s += " DESC"
+			}
+			if o.NullsFirst != nil {
+				s += map[bool]string{true: " NULLS FIRST", false: " NULLS LAST"}[*o.NullsFirst]
+			}
+			ob = append(ob, s)
+		}
+		out = append(out, "ORDER BY "+strings.Join(ob, ", "))
+	}
+	if m.Offset > 0 {
+		out = append(out, fmt.Sprintf("OFFSET %d", m.Offset))
+	}
+	if m.Limit != nil {
+		out = append(out, fmt.Sprintf("LIMIT %d", *m.Limit))
+	}
+	return out
+}
+
+var mergeWords = map[MergeFunc]string{
+	MergeSum: "sum of sums", MergeCount: "sum of counts", MergeMin: "min of mins", MergeMax: "max of maxes",
+	MergeAvg: "sum / count", MergeVarPop: "var_pop (Chan) of count, sum, var_pop", MergeVarSamp: "var_samp (Chan) of count, sum, var_pop",
+	MergeStddevPop: "stddev_pop (Chan) of count, sum, var_pop", MergeStddevSamp: "stddev_samp (Chan) of count, sum, var_pop",
+}

@@ -1,0 +1,44 @@
+package planner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	q, err := Parse(`SELECT region, avg(amount) AS mean FROM sales WHERE _site <> 'c' AND status = 'it''s' GROUP BY region HAVING count(*) > 5 ORDER BY mean DESC LIMIT 3`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := Explain(q, []SiteDialect{{"a", "postgres"}, {"b", "mysql"}, {"c", "spark"}}, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"c"}, ex.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if want := `((_site <> 'c') AND (status = 'it''s'))`; ex.Logical.Filter != want {
+		t.Errorf("logical filter = %s, want %s", ex.Logical.Filter, want)
+	}
+	if len(ex.Sites) != 2 {
+		t.Fatalf("sites = %+v, want a and b", ex.Sites)
+	}
+	for _, s := range ex.Sites {
+		want := map[string]string{"a": `"region" AS "g0"`, "b": "`region` AS `g0`"}[s.Site]
+		if !strings.Contains(s.SQL, want) || s.Error != "" {
+			t.Errorf("site %s (%s): SQL %q lacks %q (error %q)", s.Site, s.Dialect, s.SQL, want, s.Error)
+		}
+	}
+	text := strings.Join(ex.MergeText, "\n")
+	for _, want := range []string{"group the sites' partial rows by g0", "sum / count(a1, a2)", "HAVING (m1 > 5)", "ORDER BY m0 DESC", "LIMIT 3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("merge text lacks %q:\n%s", want, text)
+		}
+	}
+	if _, err := Explain(q, []SiteDialect{{"a", "oracle"}}, testMeta()); err == nil || !strings.Contains(err.Error(), "oracle") {
+		t.Errorf("unknown dialect: err = %v", err)
+	}
+}
