@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -210,5 +211,58 @@ func TestKeyFilesRoundTrip(t *testing.T) {
 	h.Site = "b"
 	if err := k.Check(h); err == nil {
 		t.Error("Check accepted a head whose site was changed after signing")
+	}
+}
+
+func TestSignedHeadsByTimeAndOnCloseOnly(t *testing.T) {
+	t.Parallel()
+	count := func(path string) int {
+		n := 0
+		for _, l := range readLines(t, path) {
+			if bytes.Contains(l, []byte(`"event":"signed_head"`)) {
+				n++
+			}
+		}
+		return n
+	}
+	s := newTestSigner(t)
+	path := filepath.Join(t.TempDir(), "audit.log")
+	opts := testOptions(&logBuffer{})
+	// The test clock moves 1ms per reading, so a 4ms interval passes every
+	// couple of appends while SignEvery alone would never fire.
+	opts.Signer, opts.SignEvery, opts.SignInterval = s, 1000, 4*time.Millisecond
+	l, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 6; i++ {
+		if _, _, err := l.Append(context.Background(), sample(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(path); n < 2 {
+		t.Errorf("%d heads written by time after 6 appends, want at least 2", n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := VerifyFiles([]string{path}, VerifyOptions{Keys: keyringOf(s)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || r.SignedSeq != r.HeadSeq-1 {
+		t.Errorf("after Close the newest record must be signed: signed_seq %d head_seq %d problems %v", r.SignedSeq, r.HeadSeq, r.Problems)
+	}
+	// Reopening and closing with nothing new writes no extra head.
+	before := count(path)
+	l, err = Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(path); after != before {
+		t.Errorf("an idle open/close added %d heads", after-before)
 	}
 }
