@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestRotationKeepsTheChain(t *testing.T) {
@@ -70,5 +71,54 @@ func TestRotationKeepsTheChain(t *testing.T) {
 	// The active file alone after a rotation still links to the segment before it.
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRotationByAgeAndRestartAfterRename(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	opts := testOptions(&logBuffer{})
+	opts.RotateAge = 5 * time.Millisecond // the test clock moves 1ms per reading
+	l, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 12; i++ {
+		if _, _, err := l.Append(context.Background(), sample(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A crash right after a rotation's rename leaves no active file: the
+	// next Open must continue the chain from the newest segment.
+	if err := os.Rename(path, segmentName(path, 99)); err != nil {
+		t.Fatal(err)
+	}
+	l, err = Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Append(context.Background(), sample(13)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := Segments(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 3 {
+		t.Fatalf("age-based rotation made %v", segs)
+	}
+	r, err := VerifyFiles(segs, VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || r.HeadSeq != 13 {
+		t.Errorf("chain across %d segments: head seq %d, problems %v", len(segs), r.HeadSeq, r.Problems)
 	}
 }
