@@ -40,8 +40,9 @@ type VaultOptions struct {
 
 // VaultSource is a Source whose SVID is issued by Vault's PKI engine with
 // the component's SPIFFE ID as the URI SAN, and whose bundle is the PKI's
-// CA. Run renews the SVID once two thirds of its lifetime have passed; a
-// failed renewal keeps the current SVID and retries.
+// CA. Run renews the SVID once two thirds of its lifetime (counted from
+// when it was issued: Vault backdates NotBefore) have passed; a failed
+// renewal keeps the current SVID and retries.
 type VaultSource struct {
 	o   VaultOptions
 	log *slog.Logger
@@ -51,6 +52,7 @@ type VaultSource struct {
 type vaultState struct {
 	svid    *x509svid.SVID
 	bundles *x509bundle.Set
+	issued  time.Time // when we received it: Vault backdates NotBefore
 }
 
 var (
@@ -115,9 +117,13 @@ func (s *VaultSource) GetX509BundleForTrustDomain(td spiffeid.TrustDomain) (*x50
 // Run renews the SVID before it expires, until ctx is done.
 func (s *VaultSource) Run(ctx context.Context) error {
 	for {
-		leaf := s.cur.Load().svid.Certificates[0]
-		life := leaf.NotAfter.Sub(leaf.NotBefore)
-		wait := leaf.NotBefore.Add(life * 2 / 3).Sub(s.o.Now())
+		st := s.cur.Load()
+		leaf := st.svid.Certificates[0]
+		start := st.issued
+		if leaf.NotBefore.After(start) {
+			start = leaf.NotBefore
+		}
+		wait := start.Add(leaf.NotAfter.Sub(start) * 2 / 3).Sub(s.o.Now())
 		for {
 			if wait < 0 {
 				wait = 0
@@ -208,7 +214,7 @@ func (s *VaultSource) issue(ctx context.Context) (*vaultState, error) {
 	if svid.ID != s.o.ID {
 		return nil, fmt.Errorf("vault %s: issued SVID has ID %s, asked for %s", path, svid.ID, s.o.ID)
 	}
-	return &vaultState{svid: svid, bundles: x509bundle.NewSet(x509bundle.FromX509Authorities(s.o.ID.TrustDomain(), roots))}, nil
+	return &vaultState{svid: svid, bundles: x509bundle.NewSet(x509bundle.FromX509Authorities(s.o.ID.TrustDomain(), roots)), issued: s.o.Now()}, nil
 }
 
 func (s *VaultSource) call(ctx context.Context, method, path string, in, out any) error {

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/internal/testenv"
+)
+
+// vaultPKI mounts a fresh PKI secrets engine on the shared Vault dev server
+// (unmounted when the test ends), with a root CA for td and a role that
+// issues only spiffe://<td>/* URI SANs.
+func vaultPKI(t *testing.T, td string) (addr, token, mount string) {
+	t.Helper()
+	addr = testenv.Server(t, "vault", "VAULT_ADDR")
+	token = testenv.Server(t, "vault", "VAULT_TOKEN")
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	mount = "fedmesh-pki-" + hex.EncodeToString(b)
+	call := func(method, path string, body any) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, addr+"/v1/"+path, bytes.NewReader(raw))
+		req.Header.Set("X-Vault-Token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("vault %s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("vault %s %s: HTTP %d: %s", method, path, resp.StatusCode, out)
+		}
+	}
+	call(http.MethodPost, "sys/mounts/"+mount, map[string]any{"type": "pki", "config": map[string]any{"max_lease_ttl": "24h"}})
+	t.Cleanup(func() { call(http.MethodDelete, "sys/mounts/"+mount, nil) })
+	call(http.MethodPost, mount+"/root/generate/internal", map[string]any{
+		"common_name": td + " fedmesh test CA", "ttl": "24h", "key_type": "ec", "key_bits": 256})
+	call(http.MethodPost, mount+"/roles/fedmesh", map[string]any{
+		"allowed_uri_sans": "spiffe://" + td + "/*", "require_cn": false, "allow_any_name": false,
+		"key_type": "ec", "key_bits": 256, "max_ttl": "1h", "server_flag": true, "client_flag": true,
+		"no_store": true, "not_before_duration": "5s"})
+	return addr, token, mount
+}
+
+// TestVaultPKIIdentity: every component asks Vault's PKI engine for its own
+// SVID (URI SAN = its SPIFFE ID) and trusts the PKI's CA; a query loop runs
+// across renewals without a failure.
+func TestVaultPKIIdentity(t *testing.T) {
+	t.Parallel()
+	const tdName = "vault.example"
+	addr, token, mount := vaultPKI(t, tdName)
+	td := spiffeid.RequireTrustDomainFromString(tdName)
+	const ttl = 12 * time.Second
+	open := func(id spiffeid.ID) *spySource {
+		t.Helper()
+		src, err := certs.OpenVault(context.Background(), certs.VaultOptions{Address: addr, Token: token, Mount: mount, Role: "fedmesh", ID: id, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spy(src)
+	}
+	coordID := certs.CoordinatorID(td)
+	spies := map[string]*spySource{"coordinator": open(coordID)}
+	var sites []idSite
+	for _, s := range []string{"a", "b"} {
+		id, _ := certs.SiteID(td, s)
+		spies[s] = open(id)
+		sites = append(sites, idSite{name: s, src: spies[s], id: id, allow: certs.AllowIDs(coordID)})
+	}
+
+	// Vault refuses an ID outside the role's pattern.
+	if _, err := certs.OpenVault(context.Background(), certs.VaultOptions{Address: addr, Token: token, Mount: mount, Role: "fedmesh",
+		ID: spiffeid.RequireFromString("spiffe://other.example/coordinator")}); err == nil {
+		t.Errorf("Vault issued an SVID outside spiffe://%s/*", tdName)
+	}
+
+	fed := startIdentityFederation(t, idFedOptions{coordinator: spies["coordinator"], sites: sites, maxConnectionAge: time.Second})
+	first := map[string]string{}
+	for n, s := range spies {
+		svid, _ := s.GetX509SVID()
+		first[n] = svid.Certificates[0].SerialNumber.String()
+	}
+	stop := make(chan struct{})
+	type result struct {
+		n     int
+		fails []error
+	}
+	done := make(chan result)
+	go func() {
+		n, fails := fed.queryLoop(trustSQL, 2, stop, 60*time.Second)
+		done <- result{n, fails}
+	}()
+	renewed := func(n string) bool {
+		s := spies[n]
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for serial := range s.served {
+			if serial != first[n] {
+				return true
+			}
+		}
+		return false
+	}
+	limit := 2*ttl + 10*time.Second
+	deadline := time.Now().Add(limit)
+	for !(renewed("coordinator") && renewed("a") && renewed("b")) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	close(stop)
+	res := <-done
+	t.Logf("%d queries across Vault renewals", res.n)
+	for _, n := range []string{"coordinator", "a", "b"} {
+		if !renewed(n) {
+			t.Errorf("%s: no handshake used a renewed SVID within %s", n, limit)
+		}
+	}
+	if len(res.fails) > 0 {
+		t.Errorf("%d of %d queries failed across Vault renewals; first: %v", len(res.fails), res.n, res.fails[0])
+	}
+	if res.n == 0 {
+		t.Errorf("no queries ran")
+	}
+}
