@@ -1,11 +1,29 @@
 // Package certs owns fedmesh workload identity: a development certificate
 // authority for a SPIFFE trust domain, sources of X.509-SVIDs and trust
-// bundles (files today; the SPIRE Workload API and Vault PKI later), and the
-// mutual-TLS configurations built from them.
+// bundles, and the mutual-TLS configurations built from them.
+//
+// Sources (all implement Source; those that must be kept fresh also
+// implement Runner, which the agent and coordinator run for their lifetime):
+//
+//   - FileSource: PEM files (the dev CA's output, cert-manager, a SPIRE
+//     helper). Polled; a complete, consistent new set is swapped in
+//     atomically, a bad or half-written one keeps the current SVID. Other
+//     trust domains' bundles can be added (SPIFFE federation).
+//   - SPIRESource: the SPIRE agent's Workload API; SPIRE pushes rotated
+//     SVIDs and bundles, federated ones included.
+//   - VaultSource: Vault's PKI secrets engine issues the SVID (URI SAN =
+//     the component's SPIFFE ID), renewed at two thirds of its lifetime;
+//     the PKI's CA is the bundle.
 //
 // Every fedmesh connection is mTLS in which both ends present an X.509-SVID
 // and each end checks the peer's SPIFFE ID against an explicit allow-list
-// (ServerTLS, ClientTLS). An empty allow-list authorizes nobody.
+// (ServerTLSAllow, ClientTLS): exact IDs or trust-domain path prefixes. An
+// empty allow-list authorizes nobody. The TLS configs ask the Source on
+// every handshake, so rotation reaches every new connection without a
+// restart; servers bound connection age so that long-lived clients
+// reconnect too. Refused handshakes surface as *RejectError, and
+// GuardServer reports them (with the peer's claimed ID and a reason) to a
+// callback that can log and audit them.
 //
 // Layout written by InitDevCA (keys are 0600):
 //
@@ -18,6 +36,7 @@
 // disk.
 //
 // This package must not log, print or put private key material into errors;
-// it does not log at all. It must not decide policy: it says who the peer is,
-// callers decide what that peer may do.
+// it logs only through a logger it is given (reloads, renewals, refused
+// reloads). It must not decide policy: it says who the peer is, callers
+// decide what that peer may do.
 package certs
