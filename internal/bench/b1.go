@@ -8,7 +8,10 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/fedmesh/fedmesh/enginebridge"
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // benchQuery is one analyst query of a comparison.
@@ -72,6 +75,7 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		fmt.Sprintf("federated: 3 in-process site agents (DuckDB, default threads, memory_limit 3GB each) × %d rows + coordinator, mTLS Flight on 127.0.0.1; all share the same %d cores", n, e.cpus()),
 		salesSetup, policySetup, auditSetup,
 		fmt.Sprintf("%d repetitions per query after one warm-up, centralized and federated interleaved; medians reported", e.opts.B1Reps),
+		"3 site engines alone = the three rendered sub-plans run at once on DuckDB engines of their own over the site files, every batch read: the engines' share of fed (Go); the difference is fedmesh (policy, audit, Flight transfer, merge)",
 		"fed (Go) = coordinator.Query in-process (plan, fan-out, merge, audit; no HTTP/JSON) — the like-for-like figure; fed (HTTP) adds the HTTP API and JSON encoding of the answer",
 	}
 	central, err := duckEngine(files.central, e, "6GB")(ctx)
@@ -93,12 +97,23 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		return err
 	}
 	defer fed.stop()
+	// The sites' engines alone: the rendered sub-plans run concurrently on
+	// engines of their own over the same files, without fedmesh around them.
+	var bare []enginebridge.Engine
+	for i := range sites {
+		eng, err := duckEngine(files.sites[i], e, "3GB")(ctx)
+		if err != nil {
+			return fmt.Errorf("site engine: %w", err)
+		}
+		defer eng.Close()
+		bare = append(bare, eng)
+	}
 
-	b.Columns = []string{"query", "what", "rows", "centralized p50 ms", "fed (Go) p50 ms", "fed/central", "fed (HTTP) p50 ms", "HTTP/central", "verdict"}
+	b.Columns = []string{"query", "what", "rows", "centralized p50 ms", "fed (Go) p50 ms", "fed/central", "fed (HTTP) p50 ms", "HTTP/central", "3 site engines alone p50 ms", "verdict"}
 	type result struct {
-		id                  string
-		central, fedGo, fHT Summary
-		ratio               float64
+		id                        string
+		central, fedGo, fHT, engs Summary
+		ratio                     float64
 	}
 	var results []result
 	missed := 0
@@ -113,7 +128,7 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		fedRows, err := fed.goQuery(ctx, q.sql)
 		if err != nil {
 			msg := refusal(err)
-			b.row(q.id, q.desc, "", "", "", "", "", "", "not supported yet: "+msg)
+			b.row(q.id, q.desc, "", "", "", "", "", "", "", "not supported yet: "+msg)
 			b.set(q.id, map[string]any{"sql": q.sql, "refused": msg})
 			e.progress("B1 %s: refused: %s", q.id, msg)
 			continue
@@ -125,8 +140,20 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		if _, err := fed.httpQuery(ctx, q.sql); err != nil {
 			return fmt.Errorf("%s federated over HTTP: %w", q.id, err)
 		}
-		var tc, tg, th []time.Duration
+		siteRun, err := siteEngines(q.sql, bare)
+		if err != nil {
+			return fmt.Errorf("%s sites alone: %w", q.id, err)
+		}
+		if err := siteRun(ctx); err != nil {
+			return fmt.Errorf("%s sites alone: %w", q.id, err)
+		}
+		var tc, tg, th, te []time.Duration
 		for range e.opts.B1Reps {
+			t00 := time.Now()
+			if err := siteRun(ctx); err != nil {
+				return fmt.Errorf("%s sites alone: %w", q.id, err)
+			}
+			te = append(te, time.Since(t00))
 			t0 := time.Now()
 			if _, err := drain(ctx, central, csql); err != nil {
 				return fmt.Errorf("%s centralized: %w", q.id, err)
@@ -142,7 +169,7 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 			t3 := time.Now()
 			tc, tg, th = append(tc, t1.Sub(t0)), append(tg, t2.Sub(t1)), append(th, t3.Sub(t2))
 		}
-		r := result{id: q.id, central: Summarize(tc), fedGo: Summarize(tg), fHT: Summarize(th)}
+		r := result{id: q.id, central: Summarize(tc), fedGo: Summarize(tg), fHT: Summarize(th), engs: Summarize(te)}
 		r.ratio = ratio(r.fedGo.P50, r.central.P50)
 		results = append(results, r)
 		verdict := "meets ≤ 1.10"
@@ -154,9 +181,9 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		if int64(fedRows) != centralRows {
 			rows = fmt.Sprintf("%d (fed %d)", centralRows, fedRows)
 		}
-		b.row(q.id, q.desc, rows, f1(r.central.P50), f1(r.fedGo.P50), f2(r.ratio), f1(r.fHT.P50), f2(ratio(r.fHT.P50, r.central.P50)), verdict)
+		b.row(q.id, q.desc, rows, f1(r.central.P50), f1(r.fedGo.P50), f2(r.ratio), f1(r.fHT.P50), f2(ratio(r.fHT.P50, r.central.P50)), f1(r.engs.P50), verdict)
 		b.set(q.id, map[string]any{"sql": q.sql, "rows_central": centralRows, "rows_federated": fedRows,
-			"centralized": r.central, "federated_go": r.fedGo, "federated_http": r.fHT, "ratio_go": r.ratio, "ratio_http": ratio(r.fHT.P50, r.central.P50)})
+			"centralized": r.central, "federated_go": r.fedGo, "federated_http": r.fHT, "site_engines_alone": r.engs, "ratio_go": r.ratio, "ratio_http": ratio(r.fHT.P50, r.central.P50)})
 		e.progress("B1 %s: central %.1f ms, fed %.1f ms (×%.2f), HTTP %.1f ms", q.id, r.central.P50, r.fedGo.P50, r.ratio, r.fHT.P50)
 	}
 	if missed > 0 {
@@ -192,6 +219,48 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		b.set("profile", filepath.Base(path))
 	}
 	return fed.stop()
+}
+
+// siteEngines returns a function running sql's rendered sub-plans on the
+// given engines at once, reading every batch, as the agents' engines do.
+func siteEngines(sql string, engines []enginebridge.Engine) (func(ctx context.Context) error, error) {
+	q, err := planner.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	dialect, err := planner.DialectByName("duckdb")
+	if err != nil {
+		return nil, err
+	}
+	names := []string{"a", "b", "c"}[:len(engines)]
+	type rendered struct {
+		sql  string
+		args []any
+	}
+	var rs []rendered
+	for _, sp := range planner.Split(q, names, planner.SubPlanMeta{QueryID: "bench", Analyst: "bench", Deadline: time.Now().Add(time.Hour)}) {
+		s, a, err := planner.Render(sp, dialect)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, rendered{s, a})
+	}
+	return func(ctx context.Context) error {
+		g, gctx := errgroup.WithContext(ctx)
+		for i, eng := range engines {
+			g.Go(func() error {
+				rdr, err := eng.Query(gctx, rs[i].sql, rs[i].args)
+				if err != nil {
+					return err
+				}
+				defer rdr.Release()
+				for rdr.Next() {
+				}
+				return rdr.Err()
+			})
+		}
+		return g.Wait()
+	}, nil
 }
 
 // profile writes a CPU profile of fn to path and its `go tool pprof -top`
