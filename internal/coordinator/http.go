@@ -15,6 +15,7 @@ func (c *Coordinator) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", c.handleQuery)
 	mux.HandleFunc("POST /v1/explain", c.handleExplain)
+	mux.HandleFunc("POST /v1/policy/explain", c.handlePolicyExplain)
 	c.reviewRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

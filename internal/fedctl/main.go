@@ -24,6 +24,10 @@ commands:
   audit query   [--since T] [--until T] [--analyst A] [--site S] [--decision D] [--query-id Q]
                 [--format table|json] FILE...                find records; json is the SIEM export (audit/SCHEMA.md)
   audit keygen  --out FILE                                   make an ed25519 audit signing key (+ FILE.pub.pem)
+  policy test   [-v] DIR...                                 run a bundle's Rego tests with OPA's test runner
+  policy explain --coordinator URL [--site a,b] [--purpose P] "SQL"
+                                                            each site's policy decision, reasons and
+                                                            obligations, without running the query
 `
 
 // exitUsage is returned for bad command lines, exitFail for commands that
@@ -87,6 +91,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return auditKeygen(rest[1:], stdout, stderr)
 	case cmd == "audit" && sub == "query":
 		return auditQuery(rest[1:], stdout, stderr)
+	case cmd == "policy" && sub == "test":
+		return policyTest(ctx, rest[1:], stdout, stderr)
+	case cmd == "policy" && sub == "explain":
+		return policyExplain(ctx, rest[1:], stdout, stderr)
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		return flag.ErrHelp
 	default:

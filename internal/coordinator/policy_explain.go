@@ -1,0 +1,117 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// PolicyExplanation is every asked site's policy decision on its part of a
+// query that was planned but not run.
+type PolicyExplanation struct {
+	QueryID string                 `json:"query_id"`
+	Sites   []flight.ExplainResult `json:"sites"`
+}
+
+type policyExplainRequest struct {
+	SQL     string   `json:"sql"`
+	Purpose string   `json:"purpose"`
+	Sites   []string `json:"sites,omitempty"` // only these sites; all participants when empty
+}
+
+// PolicyExplain plans sql as Query would and asks each participating site
+// (or only those in sites) for the decision its policy would make, without
+// running anything anywhere. Each site evaluates its own policy on its own
+// sub-plan; a site that cannot be asked is reported with its error. The
+// dry run is audited here and at each site.
+func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpose string, sites []string) (*PolicyExplanation, error) {
+	q, err := planner.Parse(sql)
+	if err != nil {
+		var pe *planner.Error
+		if errors.As(err, &pe) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
+		}
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
+	names := make([]string, 0, len(c.cfg.Sites))
+	for _, s := range c.cfg.Sites {
+		names = append(names, s.Name)
+	}
+	for _, s := range sites {
+		if !slices.Contains(names, s) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf("sites: unknown site %q (known: %s)", s, strings.Join(names, ", "))}
+		}
+	}
+	names = planner.Participants(q, names)
+	if len(sites) > 0 {
+		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(sites, n) })
+	}
+	qid := newQueryID()
+	deadline := time.Now().Add(c.cfg.QueryTimeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
+	plans := map[string]*planner.SubPlan{}
+	for _, sp := range planner.Split(q, names, meta) {
+		plans[sp.Site] = sp
+	}
+	ex := &PolicyExplanation{QueryID: qid, Sites: c.client.Explain(ctx, plans)}
+
+	rec := audit.Record{Component: "coordinator", Event: audit.EventQuery, QueryID: qid, Analyst: an.ID,
+		Roles: an.Roles, Purpose: purpose, SQL: sql, Decision: "explain", Details: map[string]any{"dry_run": true}}
+	for _, s := range ex.Sites {
+		status := "denied"
+		switch {
+		case s.Error != "":
+			status = "failed"
+		case s.Allow:
+			status = "allowed"
+		}
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s.Site, Status: status, Reasons: s.Reasons, Error: s.Error, BundleRevision: s.BundleRevision})
+	}
+	if _, _, aerr := c.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "audit_failed",
+			Message: "the coordinator could not record the policy explain in its audit log", QueryID: qid}
+	}
+	return ex, nil
+}
+
+func (c *Coordinator) handlePolicyExplain(w http.ResponseWriter, r *http.Request) {
+	an, ok := c.authenticate(bearer(r))
+	if !ok {
+		writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
+			Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
+		return
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	dec.DisallowUnknownFields()
+	var req policyExplainRequest
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
+			Message: "request body must be JSON {\"sql\": \"...\", \"purpose\": \"...\", \"sites\": [...]}: " + err.Error()})
+		return
+	}
+	if strings.TrimSpace(req.SQL) == "" {
+		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
+		return
+	}
+	ex, err := c.PolicyExplain(r.Context(), an, req.SQL, req.Purpose, req.Sites)
+	if err != nil {
+		var qe *QueryError
+		if !errors.As(err, &qe) {
+			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+		}
+		writeError(w, qe)
+		return
+	}
+	writeJSON(w, http.StatusOK, ex)
+}
