@@ -122,12 +122,22 @@ func (m *MySQL) Query(ctx context.Context, query string, args []any) (array.Reco
 	var once sync.Once
 	release := func() {
 		once.Do(func() {
-			if !stopKill() {
-				// The kill ran or is running: wait for it, and never hand
-				// the connection to another query that it might hit.
+			stopped := stopKill()
+			switch {
+			case !stopped:
+				// The kill ran or is running: wait for it.
 				<-killDone
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			case ctx.Err() != nil:
+				// Cancelled, but this release won the race against the
+				// AfterFunc (the driver saw the cancellation first), so
+				// the kill never started: send it here.
+				m.killQuery(id)
+			default:
+				_ = conn.Close()
+				return
 			}
+			// Never hand a connection that a KILL may hit to another query.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			_ = conn.Close()
 		})
 	}
