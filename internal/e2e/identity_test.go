@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,8 +165,9 @@ func (f *federation) tryQuery(sql string) (response, error) {
 }
 
 // queryLoop runs sql from workers goroutines until stop is closed (or
-// limit passes), and returns how many queries ran and the failures.
-func (f *federation) queryLoop(sql string, workers int, stop <-chan struct{}, limit time.Duration) (int, []error) {
+// limit passes), and returns how many queries ran and the failures. done,
+// if set, counts finished queries as they finish.
+func (f *federation) queryLoop(sql string, workers int, stop <-chan struct{}, limit time.Duration, done *atomic.Int64) (int, []error) {
 	var mu sync.Mutex
 	var n int
 	var fails []error
@@ -188,11 +190,21 @@ func (f *federation) queryLoop(sql string, workers int, stop <-chan struct{}, li
 					fails = append(fails, err)
 				}
 				mu.Unlock()
+				if done != nil {
+					done.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	return n, fails
+}
+
+// moreQueries waits until k more queries than now have finished.
+func moreQueries(t *testing.T, done *atomic.Int64, k int64, phase string) {
+	t.Helper()
+	target := done.Load() + k
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d queries %s", k, phase), func() bool { return done.Load() >= target })
 }
 
 // spySource records the serial of every SVID it hands to a handshake.

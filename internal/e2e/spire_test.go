@@ -262,7 +262,7 @@ func TestSPIREWorkloadAPI(t *testing.T) {
 	}
 	done := make(chan result)
 	go func() {
-		n, fails := fed.queryLoop(trustSQL, 2, stop, 60*time.Second)
+		n, fails := fed.queryLoop(trustSQL, 2, stop, 90*time.Second, nil)
 		done <- result{n, fails}
 	}()
 	rotated := func(n string) bool {

@@ -98,7 +98,7 @@ func TestVaultPKIIdentity(t *testing.T) {
 	}
 	done := make(chan result)
 	go func() {
-		n, fails := fed.queryLoop(trustSQL, 2, stop, 60*time.Second)
+		n, fails := fed.queryLoop(trustSQL, 2, stop, 90*time.Second, nil)
 		done <- result{n, fails}
 	}()
 	renewed := func(n string) bool {
