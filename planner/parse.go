@@ -133,7 +133,7 @@ func (p *parser) from(items []*pg_query.Node) error {
 		return &Error{Construct: "FROM clause", Msg: "a FROM clause naming one table is required", Hint: "add FROM <table>"}
 	}
 	if len(items) > 1 {
-		return p.refuse(nodeLoc(items[1]), "join", "joins are not supported yet", "query one table per statement")
+		return p.refuse(nodeLoc(items[1]), "join", joinRefusal, joinHint)
 	}
 	switch n := items[0].Node.(type) {
 	case *pg_query.Node_RangeVar:
@@ -153,7 +153,7 @@ func (p *parser) from(items []*pg_query.Node) error {
 		}
 		return nil
 	case *pg_query.Node_JoinExpr:
-		return p.refuse(p.tokenPos(pg_query.Token_JOIN), "join", "joins are not supported yet", "query one table per statement")
+		return p.refuse(p.tokenPos(pg_query.Token_JOIN), "join", joinRefusal, joinHint)
 	case *pg_query.Node_RangeSubselect:
 		return p.refuse(p.subqueryPos(), "subquery", "subqueries in FROM are not supported", "query the table directly")
 	case *pg_query.Node_RangeFunction:
@@ -162,6 +162,14 @@ func (p *parser) from(items []*pg_query.Node) error {
 		return p.refuse(nodeLoc(items[0]), constructName(items[0]), "only a plain table is allowed in FROM", "query a federated table")
 	}
 }
+
+// Joins are refused until sub-plans can carry one: a join matches rows of
+// two tables, and across sites that would mean moving raw rows, which
+// fedmesh never does.
+const (
+	joinRefusal = "joins are not supported yet: each site would have to join its own rows locally, and a join across sites would need raw rows to leave a site"
+	joinHint    = "aggregate each table in its own query (e.g. GROUP BY the join key's attributes), or ask the site to publish a joined table"
+)
 
 // subqueryPos locates the parenthesis opening the first nested SELECT.
 func (p *parser) subqueryPos() int32 {
