@@ -40,10 +40,11 @@ func TestConformanceDuckDB(t *testing.T) {
 
 func TestConformancePostgres(t *testing.T) {
 	t.Parallel()
+	var admin *sql.DB
 	runConformance(t, conformanceHarness{
 		Open: func(t *testing.T, tables []confTable) Engine {
 			dsn := serverEnv(t, "postgres", "FEDMESH_PG_DSN")
-			admin := pgAdmin(t)
+			admin = pgAdmin(t)
 			schema := fmt.Sprintf("conf_%d", time.Now().UnixNano())
 			mustExec(t, admin, "CREATE SCHEMA "+schema)
 			t.Cleanup(func() { mustExec(t, admin, "DROP SCHEMA "+schema+" CASCADE") })
@@ -70,15 +71,19 @@ func TestConformancePostgres(t *testing.T) {
 			return e
 		},
 		SlowQuery: "SELECT count(*) FROM generate_series(1, 10000000000) g WHERE g % 7 = 3",
+		SlowRunning: func(t *testing.T) int {
+			return countRunning(t, admin, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT count(*) FROM generate_series(1, 10000000000)%'")
+		},
 	})
 }
 
 func TestConformanceMySQL(t *testing.T) {
 	t.Parallel()
+	var admin *sql.DB
 	runConformance(t, conformanceHarness{
 		Open: func(t *testing.T, tables []confTable) Engine {
 			dsn := serverEnv(t, "mariadb", "FEDMESH_MYSQL_DSN")
-			admin := mysqlAdmin(t)
+			admin = mysqlAdmin(t)
 			dbName := fmt.Sprintf("conf_%d", time.Now().UnixNano())
 			mustExec(t, admin, "CREATE DATABASE "+dbName)
 			t.Cleanup(func() { mustExec(t, admin, "DROP DATABASE "+dbName) })
@@ -104,7 +109,19 @@ func TestConformanceMySQL(t *testing.T) {
 		},
 		// BENCHMARK keeps the server busy without checking the connection.
 		SlowQuery: "SELECT BENCHMARK(10000000000, SHA2('fedmesh', 256)) AS b",
+		SlowRunning: func(t *testing.T) int {
+			return countRunning(t, admin, "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query' AND info LIKE 'SELECT BENCHMARK(10000000000,%'")
+		},
 	})
+}
+
+func countRunning(t *testing.T, db *sql.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
 }
 
 func mysqlQuote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

@@ -28,6 +28,10 @@ type conformanceHarness struct {
 	// SlowQuery is engine SQL that runs for at least ten seconds unless
 	// cancelled.
 	SlowQuery string
+	// SlowRunning, if set, counts SlowQuery statements the server is still
+	// running, so the suite can check that cancellation stopped the work
+	// and not just the client.
+	SlowRunning func(t *testing.T) int
 }
 
 // confTable is a fixture table in engine-neutral terms.
@@ -231,6 +235,7 @@ func runConformance(t *testing.T, h conformanceHarness) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("query still running 5s after cancel")
 		}
+		serverStopped(t, h)
 	})
 	t.Run("deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -243,6 +248,7 @@ func runConformance(t *testing.T, h conformanceHarness) {
 		if el := time.Since(start); el > 5*time.Second {
 			t.Errorf("query returned %v after its 300ms deadline", el)
 		}
+		serverStopped(t, h)
 	})
 	t.Run("engine still answers after cancellations", func(t *testing.T) {
 		_, rows := queryRows(t, e, `SELECT COUNT(*) AS n FROM `+d.QuoteIdent(confSales.Name))
@@ -250,6 +256,21 @@ func runConformance(t *testing.T, h conformanceHarness) {
 			t.Errorf("rows (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// serverStopped waits up to 3s for the server to stop running SlowQuery.
+func serverStopped(t *testing.T, h conformanceHarness) {
+	t.Helper()
+	if h.SlowRunning == nil {
+		return
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for n := h.SlowRunning(t); n != 0; n = h.SlowRunning(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("server still runs %d cancelled statement(s) 3s after cancellation", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func collect(t *testing.T, e Engine, q string, args []any) []arrow.RecordBatch {
