@@ -19,6 +19,7 @@ const (
 	errorDomain  = "fedmesh"
 	metaSite     = "site"
 	metaReasons  = "reasons"
+	metaHead     = "audit_head"
 )
 
 // DeniedError is returned by a Handler when the site's policy refuses the
@@ -27,6 +28,9 @@ const (
 type DeniedError struct {
 	Site    string
 	Reasons []string
+	// AuditHead is the site's signed audit head over its record of the
+	// denial (JSON, as ResultMeta.AuditHead), or "".
+	AuditHead string
 }
 
 func (e *DeniedError) Error() string {
@@ -60,6 +64,8 @@ type SiteError struct {
 	Denied  bool
 	Reasons []string
 	Err     error
+	// AuditHead is the signed audit head a denying site sent (JSON), or "".
+	AuditHead string
 }
 
 func (e *SiteError) Error() string {
@@ -137,7 +143,7 @@ func handlerStatus(err error, queryID string) *status.Status {
 		withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{
 			Reason:   deniedReason,
 			Domain:   errorDomain,
-			Metadata: map[string]string{metaSite: denied.Site, metaReasons: string(js)},
+			Metadata: map[string]string{metaSite: denied.Site, metaReasons: string(js), metaHead: denied.AuditHead},
 		})
 		if derr != nil {
 			return st
@@ -179,6 +185,7 @@ func siteError(site string, err error) *SiteError {
 			continue
 		}
 		out.Denied = true
+		out.AuditHead = info.GetMetadata()[metaHead]
 		var reasons []string
 		if err := json.Unmarshal([]byte(info.GetMetadata()[metaReasons]), &reasons); err == nil {
 			out.Reasons = reasons

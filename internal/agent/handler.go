@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -61,6 +62,10 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 		return nil, fmt.Errorf("site %q: audit write failed, nothing exported: %w", h.site, aerr)
 	}
 	if err != nil {
+		var denied *flight.DeniedError
+		if errors.As(err, &denied) {
+			denied.AuditHead = h.signedHead(stored.Seq, hash)
+		}
 		return nil, err
 	}
 	res.Meta.AuditHead = h.signedHead(stored.Seq, hash)
