@@ -12,9 +12,10 @@ import (
 type Explanation struct {
 	Logical LogicalPlan   `json:"logical"`
 	Sites   []SiteExplain `json:"sites"`
-	// Skipped lists sites that are not contacted (a filter on _site
-	// excludes them).
+	// Skipped lists sites that are not contacted because a filter on
+	// _site excludes them; Lacking those that do not hold the table.
 	Skipped []string  `json:"skipped,omitempty"`
+	Lacking []string  `json:"lacking,omitempty"`
 	Merge   MergePlan `json:"merge"`
 	// MergeText is the merge plan in words, one step a line.
 	MergeText []string `json:"merge_text"`
@@ -44,16 +45,31 @@ type SiteExplain struct {
 // SiteDialect names a site and its engine's SQL dialect.
 type SiteDialect struct {
 	Site    string
-	Dialect string // a DialectByName name; "" means duckdb
+	Dialect string   // a DialectByName name; "" means duckdb
+	Tables  []string // logical tables the site holds; nil means every table
 }
 
 // Explain plans q for sites without running anything.
 func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, error) {
 	names := make([]string, 0, len(sites))
 	dialectOf := map[string]string{}
+	tablesOf := map[string][]string{}
 	for _, s := range sites {
 		names = append(names, s.Site)
 		dialectOf[s.Site] = s.Dialect
+		tablesOf[s.Site] = s.Tables
+	}
+	has := func(site, table string) bool {
+		ts := tablesOf[site]
+		if ts == nil {
+			return true
+		}
+		for _, t := range ts {
+			if t == table {
+				return true
+			}
+		}
+		return false
 	}
 	ex := &Explanation{Merge: q.Merge, Logical: LogicalPlan{Table: q.Table, Kind: q.Kind}}
 	if q.Filter != nil {
@@ -65,9 +81,13 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 	for _, p := range q.Partials {
 		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+describeOutput(p))
 	}
-	part := Participants(q, names)
+	part, lacking := ParticipantsByCatalog(q, names, has)
+	ex.Lacking = lacking
 	in := map[string]bool{}
 	for _, s := range part {
+		in[s] = true
+	}
+	for _, s := range lacking {
 		in[s] = true
 	}
 	for _, s := range names {

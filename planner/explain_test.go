@@ -13,12 +13,15 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex, err := Explain(q, []SiteDialect{{"a", "postgres"}, {"b", "mysql"}, {"c", "spark"}}, testMeta())
+	ex, err := Explain(q, []SiteDialect{{"a", "postgres", nil}, {"b", "mysql", []string{"sales"}}, {"c", "spark", nil}, {"d", "flink", []string{"customers"}}}, testMeta())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"c"}, ex.Skipped); diff != "" {
 		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"d"}, ex.Lacking); diff != "" {
+		t.Errorf("lacking (-want +got):\n%s", diff)
 	}
 	if want := `((_site <> 'c') AND (status = 'it''s'))`; ex.Logical.Filter != want {
 		t.Errorf("logical filter = %s, want %s", ex.Logical.Filter, want)
@@ -38,7 +41,7 @@ func TestExplain(t *testing.T) {
 			t.Errorf("merge text lacks %q:\n%s", want, text)
 		}
 	}
-	if _, err := Explain(q, []SiteDialect{{"a", "oracle"}}, testMeta()); err == nil || !strings.Contains(err.Error(), "oracle") {
+	if _, err := Explain(q, []SiteDialect{{"a", "oracle", nil}}, testMeta()); err == nil || !strings.Contains(err.Error(), "oracle") {
 		t.Errorf("unknown dialect: err = %v", err)
 	}
 }

@@ -37,6 +37,9 @@ type Site struct {
 	// Dialect names the site engine's SQL dialect (duckdb, postgres, mysql,
 	// spark, flink), which EXPLAIN renders the site's SQL in; default duckdb.
 	Dialect string `yaml:"dialect,omitempty"`
+	// Tables lists the logical tables the site holds; absent means every
+	// table. A query over a table a site lacks does not contact it.
+	Tables []string `yaml:"tables,omitempty"`
 }
 
 // Analyst maps a bearer token to an identity. Only the token's SHA-256 is

@@ -45,6 +45,9 @@ type Site struct {
 	ID   spiffeid.ID // the only identity the coordinator accepts at Addr
 	// Dialect is the site engine's SQL dialect, for EXPLAIN ("" = duckdb).
 	Dialect string
+	// Tables lists the logical tables the site holds; nil means every
+	// table. A query over another table does not contact the site.
+	Tables []string
 }
 
 // Analyst is an authenticated caller of the query API.
@@ -88,7 +91,7 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("sites[%d].spiffe_id: %w", i, err)
 		}
-		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id, Dialect: s.Dialect})
+		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id, Dialect: s.Dialect, Tables: s.Tables})
 	}
 	for i, a := range f.Analysts {
 		b, err := hex.DecodeString(a.TokenSHA256)

@@ -24,7 +24,7 @@ func (c *Coordinator) Explain(an Analyst, sql, purpose string) (*planner.Explana
 	}
 	sites := make([]planner.SiteDialect, 0, len(c.cfg.Sites))
 	for _, s := range c.cfg.Sites {
-		sites = append(sites, planner.SiteDialect{Site: s.Name, Dialect: s.Dialect})
+		sites = append(sites, planner.SiteDialect{Site: s.Name, Dialect: s.Dialect, Tables: s.Tables})
 	}
 	meta := planner.SubPlanMeta{QueryID: "explain", Analyst: an.ID, Roles: an.Roles, Purpose: purpose,
 		Deadline: time.Now().Add(c.cfg.QueryTimeout)}
@@ -65,4 +65,24 @@ func (c *Coordinator) handleExplain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ex)
+}
+
+// siteHas reports whether site holds logical table (a site that declares
+// no tables holds every table).
+func (c *Coordinator) siteHas(site, table string) bool {
+	for _, s := range c.cfg.Sites {
+		if s.Name != site {
+			continue
+		}
+		if s.Tables == nil {
+			return true
+		}
+		for _, t := range s.Tables {
+			if t == table {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }

@@ -28,7 +28,7 @@ type Answer struct {
 // site suppressed, never which.
 type SiteStatus struct {
 	Site             string  `json:"site"`
-	Status           string  `json:"status"` // "ok"
+	Status           string  `json:"status"` // "ok", or "no_table": the site does not hold the query's table and was not asked
 	Rows             int64   `json:"rows"`
 	SuppressedGroups int64   `json:"suppressed_groups"`
 	BundleRevision   string  `json:"bundle_revision,omitempty"`
@@ -104,7 +104,8 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	for _, s := range c.cfg.Sites {
 		names = append(names, s.Name)
 	}
-	names = planner.Participants(q, names) // a filter on _site may leave sites out
+	// A filter on _site, or a site's declared tables, may leave sites out.
+	names, lacking := planner.ParticipantsByCatalog(q, names, c.siteHas)
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}
 	for _, sp := range planner.Split(q, names, meta) {
@@ -134,6 +135,10 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		ans.SuppressedGroups += r.Meta.SuppressedGroups
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, Head: c.siteHead(r.Site, r.Meta.AuditHead)})
+	}
+	for _, s := range lacking {
+		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: "no_table"})
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: "no_table"})
 	}
 	res, err := planner.Merge(ctx, q, parts)
 	if err != nil {

@@ -104,6 +104,9 @@ func writeExplanation(w io.Writer, ex *planner.Explanation) {
 	for _, s := range ex.Skipped {
 		fmt.Fprintf(w, "  %s: not contacted (excluded by the filter on _site)\n", s)
 	}
+	for _, s := range ex.Lacking {
+		fmt.Fprintf(w, "  %s: not contacted (does not hold table %q)\n", s, ex.Logical.Table)
+	}
 	fmt.Fprintln(w, "Merge at the coordinator:")
 	for _, m := range ex.MergeText {
 		fmt.Fprintf(w, "  %s\n", m)
