@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -32,15 +33,20 @@ type agentProc struct {
 // siteName names B4's i-th site.
 func siteName(i int) string { return fmt.Sprintf("s%03d", i) }
 
-// freePort asks the kernel for a free 127.0.0.1 port. Another process could
-// take it before the agent binds it; the agent then fails and B4 says so.
+// freePort returns a 127.0.0.1 address below Linux's ephemeral range
+// (32768+) that is free now, so that outgoing connections made while 100
+// agents start cannot take it. Another process could still bind it first;
+// startAgents then retries that agent on another port.
 func freePort() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		return addr, lis.Close()
 	}
-	addr := lis.Addr().String()
-	return addr, lis.Close()
+	return "", errors.New("no free port between 20000 and 32000 on 127.0.0.1")
 }
 
 // siteAgentBin returns the site-agent binary, building it if need be.
@@ -73,56 +79,33 @@ func startAgents(ctx context.Context, bin, work string, n int) ([]*agentProc, er
 	}
 	var procs []*agentProc
 	for _, s := range names {
-		addr, err := freePort()
+		p, err := startAgent(bin, work, certDir, tiny, s)
 		if err != nil {
 			stopAgents(procs)
 			return nil, err
 		}
-		cert, key := certs.Paths(certDir, certs.SiteFileName(s))
-		cfg := config.Agent{
-			Site:                s,
-			Listen:              addr,
-			Identity:            config.Identity{Source: "files", Cert: cert, Key: key, Bundle: filepath.Join(certDir, certs.BundleFile)},
-			AllowedCoordinators: []string{certs.CoordinatorID(trustDomain).String()},
-			Engine:              config.Engine{Threads: 1, MemoryLimit: "64MB"},
-			Tables:              []config.Table{{Name: "sales", Format: "parquet", Path: tiny}},
-			Policy:              config.Policy{Bundle: config.BuiltinDefaultBundle},
-			Audit:               config.Audit{Path: filepath.Join(work, "audit-"+s+".log")},
-			Log:                 config.Log{Level: "warn"},
-		}
-		raw, err := yaml.Marshal(cfg)
-		if err != nil {
-			stopAgents(procs)
-			return nil, err
-		}
-		path := filepath.Join(work, s+".yaml")
-		if err := os.WriteFile(path, raw, 0o600); err != nil {
-			stopAgents(procs)
-			return nil, err
-		}
-		logf, err := os.Create(filepath.Join(work, s+".log"))
-		if err != nil {
-			stopAgents(procs)
-			return nil, err
-		}
-		cmd := exec.Command(bin, "-config", path)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			stopAgents(procs)
-			return nil, fmt.Errorf("start agent %s: %w", s, err)
-		}
-		p := &agentProc{site: s, addr: addr, cmd: cmd, done: make(chan struct{})}
-		go func() { p.err = cmd.Wait(); logf.Close(); close(p.done) }()
 		procs = append(procs, p)
 	}
-	// Wait until every agent accepts connections.
+	// Wait until every agent accepts connections; one that lost its port
+	// to another process is started again on another.
 	deadline := time.Now().Add(3 * time.Minute)
-	for _, p := range procs {
+	for i := range procs {
+		retries := 0
 		for {
+			p := procs[i]
 			select {
 			case <-p.done:
 				log, _ := os.ReadFile(filepath.Join(work, p.site+".log"))
+				if strings.Contains(string(log), "address already in use") && retries < 3 {
+					retries++
+					np, err := startAgent(bin, work, certDir, tiny, p.site)
+					if err != nil {
+						stopAgents(procs)
+						return nil, err
+					}
+					procs[i] = np
+					continue
+				}
 				stopAgents(procs)
 				return nil, fmt.Errorf("agent %s exited: %v\n%s", p.site, p.err, tail(string(log), 1000))
 			default:
@@ -140,6 +123,47 @@ func startAgents(ctx context.Context, bin, work string, n int) ([]*agentProc, er
 		}
 	}
 	return procs, nil
+}
+
+// startAgent writes site s's config and starts its process.
+func startAgent(bin, work, certDir, tiny, s string) (*agentProc, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cert, key := certs.Paths(certDir, certs.SiteFileName(s))
+	cfg := config.Agent{
+		Site:                s,
+		Listen:              addr,
+		Identity:            config.Identity{Source: "files", Cert: cert, Key: key, Bundle: filepath.Join(certDir, certs.BundleFile)},
+		AllowedCoordinators: []string{certs.CoordinatorID(trustDomain).String()},
+		Engine:              config.Engine{Threads: 1, MemoryLimit: "64MB"},
+		Tables:              []config.Table{{Name: "sales", Format: "parquet", Path: tiny}},
+		Policy:              config.Policy{Bundle: config.BuiltinDefaultBundle},
+		Audit:               config.Audit{Path: filepath.Join(work, "audit-"+s+".log")},
+		Log:                 config.Log{Level: "warn"},
+	}
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(work, s+".yaml")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(work, s+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-config", path)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start agent %s: %w", s, err)
+	}
+	p := &agentProc{site: s, addr: addr, cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); logf.Close(); close(p.done) }()
+	return p, nil
 }
 
 func tail(s string, n int) string {
@@ -165,25 +189,35 @@ func stopAgents(procs []*agentProc) {
 	}
 }
 
-// rssMB sums the resident memory of the processes, in MB.
-func rssMB(procs []*agentProc) float64 {
+// memMB sums the processes' proportional set size (shared pages such as
+// the binary's text split among the processes mapping them), in MB; it
+// falls back to resident size where smaps_rollup cannot be read.
+func memMB(procs []*agentProc) float64 {
 	var kb int64
 	for _, p := range procs {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-		if err != nil {
-			continue
+		kb += procKB(p.cmd.Process.Pid, "smaps_rollup", "Pss:", "status", "VmRSS:")
+	}
+	return float64(kb) / 1024
+}
+
+func procKB(pid int, file, key, fallbackFile, fallbackKey string) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+	if err != nil {
+		if fallbackFile == "" {
+			return 0
 		}
-		for _, line := range strings.Split(string(raw), "\n") {
-			if strings.HasPrefix(line, "VmRSS:") {
-				f := strings.Fields(line)
-				if len(f) >= 2 {
-					v, _ := strconv.ParseInt(f[1], 10, 64)
-					kb += v
-				}
+		return procKB(pid, fallbackFile, fallbackKey, "", "")
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, key) {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				v, _ := strconv.ParseInt(f[1], 10, 64)
+				return v
 			}
 		}
 	}
-	return float64(kb) / 1024
+	return 0
 }
 
 // startCoordinatorFor runs an in-process coordinator over the given agents.
@@ -264,7 +298,7 @@ func runB4(ctx context.Context, e *env, b *Bench) error {
 		fmt.Sprintf("an in-process coordinator over the first N of them; query %s through the HTTP API; %d sequential runs per N after 10 warm-ups (which open the N mTLS connections)", trivialSQL, e.opts.B4Runs),
 		fmt.Sprintf("everything shares %d cores: at N = 100 one query wakes 100 processes, each evaluating policy, querying DuckDB and fsyncing its audit log", e.cpus()),
 	}
-	b.Columns = []string{"agents", "p50 ms", "p90 ms", "p99 ms", "max ms", "agents' RSS MB (total)", "per agent MB"}
+	b.Columns = []string{"agents", "p50 ms", "p90 ms", "p99 ms", "max ms", "agents' memory MB (PSS, total)", "per agent MB"}
 	var at100 *Summary
 	for _, n := range e.opts.B4Agents {
 		if ctx.Err() != nil {
@@ -297,9 +331,9 @@ func runB4(ctx context.Context, e *env, b *Bench) error {
 			return err
 		}
 		s := Summarize(ds)
-		rss := rssMB(procs)
+		rss := memMB(procs)
 		b.row(fmt.Sprint(n), f2(s.P50), f2(s.P90), f2(s.P99), f1(s.Max), fmt.Sprintf("%.0f (all %d running)", rss, maxN), fmt.Sprintf("%.0f", rss/float64(maxN)))
-		b.set(fmt.Sprintf("agents_%d", n), map[string]any{"latency": s, "rss_mb_all_agents": rss})
+		b.set(fmt.Sprintf("agents_%d", n), map[string]any{"latency": s, "pss_mb_all_agents": rss})
 		e.progress("B4: %d agents: p50 %.1f ms, p99 %.1f ms", n, s.P50, s.P99)
 		if n == 100 {
 			at100 = &s
