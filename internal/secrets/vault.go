@@ -42,7 +42,8 @@ var (
 )
 
 // NewVault connects and logs in. With a token it looks the token up, which
-// checks it and learns whether its lease can be renewed.
+// checks it and learns whether its lease can be renewed (Vault's default
+// policy allows that; an invalid token fails here with ErrForbidden).
 func NewVault(ctx context.Context, cfg VaultConfig, logger *slog.Logger) (*Vault, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

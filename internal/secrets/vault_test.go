@@ -88,7 +88,7 @@ func TestVaultResolve(t *testing.T) {
 path "%[1]s/pg" { capabilities = ["read"] }
 path "%[1]s/forbidden" { capabilities = ["deny"] }`, base)})
 	write(t, root, base+"/forbidden", map[string]any{"data": map[string]any{"password": "never-shown"}})
-	tok, err := root.Auth().Token().Create(&vault.TokenCreateRequest{Policies: []string{policy}, TTL: "10m", NoDefaultPolicy: true})
+	tok, err := root.Auth().Token().Create(&vault.TokenCreateRequest{Policies: []string{policy}, TTL: "10m"})
 	if err != nil {
 		t.Fatal(err)
 	}
