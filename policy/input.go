@@ -28,6 +28,8 @@ type Input struct {
 	Analyst Analyst   `json:"analyst"`
 	Purpose string    `json:"purpose"`
 	Plan    PlanInput `json:"plan"`
+	// Result is set only for a coordinator policy (see ResultInput).
+	Result *ResultInput `json:"result,omitempty"`
 }
 
 // Analyst is the authenticated analyst on whose behalf the query runs.
@@ -149,6 +151,10 @@ func (in Input) astValue() (ast.Value, error) {
 			"aggregates": aggs,
 			"filter":     filter,
 		},
+	}
+	if r := in.Result; r != nil {
+		doc["result"] = map[string]any{"groups": r.Groups, "group_counts": r.GroupCounts,
+			"min_group_count": r.MinGroupCount, "sites": nonNil(r.Sites)}
 	}
 	return ast.InterfaceToValue(doc)
 }

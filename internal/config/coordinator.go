@@ -18,6 +18,9 @@ type Coordinator struct {
 	// Review configures the auditors' review page /audit/, served to
 	// analysts holding the "auditor" role.
 	Review Review `yaml:"review,omitempty"`
+	// Policy is the optional coordinator policy, evaluated on the merged
+	// result (e.g. a cross-site minimum group size); same form as a site's.
+	Policy *Policy `yaml:"policy,omitempty"`
 }
 
 // Review lists the audit logs the review page may show besides the
@@ -115,6 +118,9 @@ func (c *Coordinator) validate(file string) error {
 		p.add("query_timeout", "must be positive")
 	}
 	c.Log.validate("log", &p)
+	if c.Policy != nil {
+		c.Policy.validate("policy", file, &p)
+	}
 	for i := range c.Review.Logs {
 		c.Review.Logs[i] = resolve(file, c.Review.Logs[i])
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 // Config is the coordinator's runtime configuration.
@@ -36,6 +37,12 @@ type Config struct {
 	// is always shown); ReviewKeys check their signed heads.
 	ReviewLogs []string
 	ReviewKeys audit.Keyring
+
+	// ResultPolicy is the optional coordinator policy's bundle source,
+	// evaluated on the merged result; reloaded every ResultPolicyPoll (0:
+	// loaded once).
+	ResultPolicy     policy.Source
+	ResultPolicyPoll time.Duration
 }
 
 // Site is one site agent.
@@ -76,6 +83,10 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 			return Config{}, fmt.Errorf("review.public_keys: %w", err)
 		}
 	}
+	rsrc, rpoll, err := resultPolicySource(f.Policy, logger)
+	if err != nil {
+		return Config{}, err
+	}
 	cfg := Config{
 		AuditOptions: aopts,
 		ReviewLogs:   f.Review.Logs,
@@ -86,6 +97,7 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		QueryTimeout: time.Duration(f.QueryTimeout),
 		Logger:       logger,
 	}
+	cfg.ResultPolicy, cfg.ResultPolicyPoll = rsrc, rpoll
 	for i, s := range f.Sites {
 		id, err := spiffeid.FromString(s.SPIFFEID)
 		if err != nil {

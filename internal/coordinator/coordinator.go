@@ -15,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 // shutdownGrace bounds how long in-flight HTTP requests may finish after
@@ -27,6 +28,8 @@ type Coordinator struct {
 	log    *slog.Logger
 	audit  *audit.Log
 	client *flight.Client
+	// resultPolicy is the optional coordinator policy (nil: none).
+	resultPolicy *policy.Holder
 
 	reviewSessions sessions // browser sessions of the /audit/ page
 }
@@ -73,6 +76,9 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		}
 	}()
 	c.audit = alog
+	if err := c.openResultPolicy(ctx); err != nil {
+		return err
+	}
 
 	c.startIdentity(ctx)
 	targets := make([]flight.Target, 0, len(c.cfg.Sites))

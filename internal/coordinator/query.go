@@ -136,6 +136,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, Head: c.siteHead(r.Site, r.Meta.AuditHead)})
 	}
+	if err := c.checkResultPolicy(ctx, q, plans, results, rec); err != nil {
+		return nil, err
+	}
 	for _, s := range lacking {
 		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: "no_table"})
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: "no_table"})

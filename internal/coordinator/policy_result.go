@@ -1,0 +1,174 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/policy"
+)
+
+// resultPolicySource builds the coordinator policy's bundle source from the
+// config file: nil when none is configured.
+func resultPolicySource(c *config.Policy, logger *slog.Logger) (policy.Source, time.Duration, error) {
+	if c == nil {
+		return nil, 0, nil
+	}
+	if c.Bundle == config.BuiltinDefaultBundle {
+		return nil, 0, errors.New("policy.bundle: the built-in bundle is a site policy; give the coordinator its own bundle")
+	}
+	var opts policy.LoadOptions
+	if c.Signing != nil {
+		keys := make([]policy.VerificationKey, 0, len(c.Signing.Keys))
+		for _, k := range c.Signing.Keys {
+			pem, err := k.ReadKey()
+			if err != nil {
+				return nil, 0, fmt.Errorf("policy.signing: %w", err)
+			}
+			keys = append(keys, policy.VerificationKey{ID: k.ID, Algorithm: k.Algorithm, Key: pem})
+		}
+		vc, err := policy.NewVerificationConfig(keys, c.Signing.SignatureRequired())
+		if err != nil {
+			return nil, 0, fmt.Errorf("policy.signing: %w", err)
+		}
+		opts.Verification = vc
+	}
+	if c.URL != "" {
+		return &policy.HTTPSource{URL: c.URL, Options: opts, Logger: logger}, time.Duration(c.PollInterval), nil
+	}
+	return &policy.PathSource{Path: c.Bundle, Options: opts, Logger: logger}, time.Duration(c.PollInterval), nil
+}
+
+// openResultPolicy loads the optional coordinator policy and starts its
+// reload. A configured policy that does not load stops the coordinator:
+// skipping it would answer queries its data officers meant to refuse.
+func (c *Coordinator) openResultPolicy(ctx context.Context) error {
+	src := c.cfg.ResultPolicy
+	if src == nil {
+		return nil
+	}
+	p, err := src.Poll(ctx)
+	if err != nil {
+		return fmt.Errorf("coordinator policy: %w", err)
+	}
+	c.resultPolicy = policy.NewHolder(p, c.cfg.Logger)
+	c.log.Info("coordinator policy loaded", "bundle", src.String(), "bundle_revision", p.Revision())
+	if poll := c.cfg.ResultPolicyPoll; poll > 0 {
+		go func() { _ = policy.Watch(ctx, c.resultPolicy, src, poll, c.cfg.Logger) }()
+	}
+	return nil
+}
+
+// checkResultPolicy evaluates the coordinator policy, if any, once every
+// site has answered: the input is the query's plan as a site sees it (site
+// "coordinator") plus input.result, the merged groups' row counts across
+// sites. It is an extra layer over the sites' own policies, never a
+// replacement. The decision record goes into rec.Details.
+func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, plans map[string]*planner.SubPlan, results []flight.SiteResult, rec *audit.Record) error {
+	if c.resultPolicy == nil || len(plans) == 0 {
+		return nil
+	}
+	sites := make([]string, 0, len(plans))
+	for s := range plans {
+		sites = append(sites, s)
+	}
+	slices.Sort(sites)
+	sp := *plans[sites[0]]
+	sp.Site = "coordinator"
+	in := policy.NewInput(&sp)
+	var counts []int64
+	if sp.Kind == planner.KindAggregate {
+		var err error
+		if counts, err = mergedGroupCounts(ctx, q.Merge.Keys, sp.CountColumn, results); err != nil {
+			return &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: "count merged groups: " + err.Error()}
+		}
+	}
+	in.Result = policy.NewResultInput(counts, sites)
+	dec, err := c.resultPolicy.Evaluate(ctx, in)
+	drec := dec.Record(in)
+	if rec.Details == nil {
+		rec.Details = map[string]any{}
+	}
+	rec.Details["coordinator_policy"] = &drec
+	denied := func(reasons []string) error {
+		return &QueryError{HTTPStatus: http.StatusForbidden, Code: "policy_denied", Site: "coordinator",
+			Message: "the coordinator's policy refused the merged result", Reasons: reasons}
+	}
+	switch {
+	case err != nil:
+		c.log.Error("coordinator policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		return denied([]string{"fedmesh.policy_error: the coordinator could not evaluate its policy, so the result is withheld"})
+	case !dec.Allow:
+		return denied(dec.Reasons)
+	}
+	if dec.Obligations.MinGroupSize > 1 {
+		drec.Applied = append(drec.Applied, "min_group_size")
+	}
+	if dec.Obligations.MaxGroups > 0 {
+		drec.Applied = append(drec.Applied, "max_groups")
+	}
+	if err := dec.Obligations.CheckMerged(in.Result); err != nil {
+		return denied([]string{"fedmesh.coordinator_obligations: " + err.Error()})
+	}
+	return nil
+}
+
+// mergedGroupCounts sums the sites' COUNT(*) partials per group key.
+func mergedGroupCounts(ctx context.Context, keys []string, countCol string, results []flight.SiteResult) ([]int64, error) {
+	sums := map[string]int64{}
+	var b strings.Builder
+	for _, r := range results {
+		for _, batch := range r.Batches {
+			cols := make([]arrow.Array, len(keys))
+			for i, k := range keys {
+				idx := batch.Schema().FieldIndices(k)
+				if len(idx) != 1 {
+					return nil, fmt.Errorf("site %q: group key %q not found once in its result", r.Site, k)
+				}
+				cols[i] = batch.Column(idx[0])
+			}
+			idx := batch.Schema().FieldIndices(countCol)
+			if len(idx) != 1 {
+				return nil, fmt.Errorf("site %q: count column %q not found once in its result", r.Site, countCol)
+			}
+			cnt, err := compute.CastToType(ctx, batch.Column(idx[0]), arrow.PrimitiveTypes.Int64)
+			if err != nil {
+				return nil, fmt.Errorf("site %q: count column: %w", r.Site, err)
+			}
+			counts := cnt.(*array.Int64)
+			for row := range int(batch.NumRows()) {
+				b.Reset()
+				for _, c := range cols {
+					if c.IsNull(row) {
+						b.WriteString("\x00N")
+					} else {
+						b.WriteString("\x00V")
+						b.WriteString(c.ValueStr(row))
+					}
+				}
+				if !counts.IsNull(row) {
+					sums[b.String()] += counts.Value(row)
+				}
+			}
+			cnt.Release()
+		}
+	}
+	out := make([]int64, 0, len(sums))
+	for _, n := range sums {
+		out = append(out, n)
+	}
+	return out, nil
+}
