@@ -215,6 +215,7 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 		if err != nil {
 			return fmt.Errorf("profile %s: %w", slowest.id, err)
 		}
+		addCPUTable(b, path, fmt.Sprintf("CPU profile of %s (the slowest federated query), %d runs through coordinator.Query, whole process:", slowest.id, max(3, e.opts.B1Reps)), max(3, e.opts.B1Reps))
 		b.note("CPU profile of %s (slowest federated query), %d runs: %s (top: %s)", slowest.id, max(3, e.opts.B1Reps), filepath.Base(path), filepath.Base(topPath(path)))
 		b.set("profile", filepath.Base(path))
 	}

@@ -126,6 +126,7 @@ func runB3(ctx context.Context, e *env, b *Bench) error {
 		b.note("target met: p50 %.2f ms < 5, p99 %.2f ms < 20", h.P50, h.P99)
 	}
 	if e.opts.Profile {
+		addCPUTable(b, profPath, fmt.Sprintf("CPU profile of the %d HTTP runs, whole process (client, coordinator, 3 agents), each sample attributed to the first frame from the leaf up that names a component:", runs), runs)
 		b.note("CPU profile of the %d HTTP runs (whole process: coordinator, 3 agents, client): %s, top: %s", runs, filepath.Base(profPath), filepath.Base(topPath(profPath)))
 	}
 	e.progress("B3: HTTP p50 %.2f ms p99 %.2f ms; Go API p50 %.2f ms", h.P50, h.P99, g.P50)

@@ -34,11 +34,20 @@ type Bench struct {
 	// Columns and Rows form the result table, as printed.
 	Columns []string   `json:"columns"`
 	Rows    [][]string `json:"rows"`
+	// Tables are further tables, printed after the first.
+	Tables []Table `json:"tables,omitempty"`
 	// Data holds the figures in machine-readable form.
 	Data  map[string]any `json:"data,omitempty"`
 	Notes []string       `json:"notes,omitempty"`
 	Load  string         `json:"load_average"`
 	Secs  float64        `json:"seconds"`
+}
+
+// Table is a titled result table.
+type Table struct {
+	Title   string     `json:"title"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
 }
 
 func (b *Bench) row(cells ...string) { b.Rows = append(b.Rows, cells) }
@@ -108,20 +117,29 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		if len(b.Setup) > 0 {
 			fmt.Fprintln(w)
 		}
-		if len(b.Columns) > 0 && len(b.Rows) > 0 {
-			fmt.Fprintf(w, "\n| %s |\n|%s\n", strings.Join(b.Columns, " | "), strings.Repeat("---|", len(b.Columns)))
-			for _, row := range b.Rows {
-				cells := make([]string, len(row))
-				for i, c := range row {
-					cells[i] = strings.ReplaceAll(c, "|", `\|`)
-				}
-				fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
-			}
+		writeTable(w, b.Columns, b.Rows)
+		for _, t := range b.Tables {
+			fmt.Fprintf(w, "\n%s\n", t.Title)
+			writeTable(w, t.Columns, t.Rows)
 		}
 		for _, n := range b.Notes {
 			fmt.Fprintf(w, "\n- %s", n)
 		}
 		fmt.Fprint(w, "\n\n")
+	}
+}
+
+func writeTable(w io.Writer, cols []string, rows [][]string) {
+	if len(cols) == 0 || len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
+	for _, row := range rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			cells[i] = strings.ReplaceAll(c, "|", `\|`)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 }
 
