@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,12 +63,25 @@ func runB6(ctx context.Context, e *env, b *Bench) error {
 	if _, _, err := run(2 * time.Second); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
-	t0 := time.Now()
-	lat, fails, err := run(dur)
+	var lat []time.Duration
+	var fails int64
+	var elapsed time.Duration
+	measure := func() error {
+		t0 := time.Now()
+		var err error
+		lat, fails, err = run(dur)
+		elapsed = time.Since(t0)
+		return err
+	}
+	profPath := filepath.Join(e.outDir, "b6.prof")
+	if e.opts.Profile {
+		err = profile(profPath, measure)
+	} else {
+		err = measure()
+	}
 	if err != nil {
 		return err
 	}
-	elapsed := time.Since(t0)
 	s := Summarize(lat)
 	qps := float64(len(lat)) / elapsed.Seconds()
 	b.Columns = []string{"clients", "duration s", "queries", "failed", "queries/s", "p50 ms", "p99 ms", "max ms"}
@@ -80,6 +94,10 @@ func runB6(ctx context.Context, e *env, b *Bench) error {
 		b.note("target missed: %.0f queries/s < 500", qps)
 	} else {
 		b.note("target met: %.0f queries/s ≥ 500", qps)
+	}
+	if e.opts.Profile {
+		addCPUTable(b, profPath, fmt.Sprintf("CPU profile of the %s run (whole process: clients, coordinator, 3 agents):", dur), len(lat))
+		b.note("CPU profile: %s, top: %s", filepath.Base(profPath), filepath.Base(topPath(profPath)))
 	}
 	e.progress("B6: %.0f q/s, p50 %.1f ms, p99 %.1f ms, %d failed", qps, s.P50, s.P99, fails)
 	return nil

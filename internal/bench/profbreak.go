@@ -15,7 +15,9 @@ import (
 // call made by the agent counts as engine, a TLS write as TLS.
 var cpuCategories = []struct{ name, match string }{
 	{"audit fsync + write", "Fsync|fedmesh/audit"},
-	{"engine: DuckDB (cgo)", "duckdb"},
+	// _ExternalCode: samples in threads with no Go stack, i.e. DuckDB's
+	// own worker threads (the only C code in the process).
+	{"engine: DuckDB (cgo)", "duckdb|runtime._ExternalCode"},
 	{"engine: rows → Arrow (enginebridge, database/sql)", "fedmesh/enginebridge|database/sql"},
 	{"policy: OPA evaluation", "open-policy-agent|fedmesh/policy"},
 	{"planner: parse, split, render, merge", "fedmesh/planner|pg_query"},
@@ -54,14 +56,44 @@ type cpuShare struct {
 	Share    float64 `json:"share"`
 }
 
-// cpuBreakdown reads a CPU profile's stacks (`go tool pprof -traces`) and
-// sums sample time per category.
-func cpuBreakdown(prof string) ([]cpuShare, float64, error) {
+// Sides of a federation that a CPU sample can belong to.
+const (
+	sideClient = "benchmark's HTTP clients"
+	sideSites  = "site agents"
+	sideCoord  = "coordinator"
+	sideShared = "not attributable (GC, scheduler, shared transport goroutines)"
+)
+
+var sideMatches = []struct{ side, match string }{
+	{sideClient, "internal/bench.(*federation).httpQuery|net/http.(*Transport)|net/http.(*persistConn)"},
+	// OPA's deep stacks are cut before their root, but only sites run it.
+	{sideSites, "fedmesh/internal/agent|fedmesh/flight.(*Server)|grpc.(*Server)|transport.(*http2Server)|fedmesh/enginebridge|duckdb|runtime._ExternalCode|open-policy-agent"},
+	{sideCoord, "fedmesh/internal/coordinator|fedmesh/flight.(*Client)|grpc.(*ClientConn)|grpc.(*clientStream)|transport.(*http2Client)|net/http.(*conn)|internal/bench.(*federation).goQuery"},
+}
+
+// sideOf says which process a sample's stack belongs to, by any frame.
+func sideOf(frames []string) string {
+	for _, sm := range sideMatches {
+		for _, f := range frames {
+			for _, m := range strings.Split(sm.match, "|") {
+				if strings.Contains(f, m) {
+					return sm.side
+				}
+			}
+		}
+	}
+	return sideShared
+}
+
+// cpuBreakdownSides reads a CPU profile's stacks (`go tool pprof -traces`)
+// and sums sample time per category and per side.
+func cpuBreakdownSides(prof string) ([]cpuShare, []cpuShare, float64, error) {
 	out, err := exec.Command("go", "tool", "pprof", "-traces", prof).Output()
 	if err != nil {
-		return nil, 0, fmt.Errorf("go tool pprof -traces %s: %w", prof, err)
+		return nil, nil, 0, fmt.Errorf("go tool pprof -traces %s: %w", prof, err)
 	}
 	sums := map[string]time.Duration{}
+	sides := map[string]time.Duration{}
 	var total time.Duration
 	var value time.Duration
 	var frames []string
@@ -79,6 +111,7 @@ func cpuBreakdown(prof string) ([]cpuShare, float64, error) {
 			}
 		}
 		sums[cat] += value
+		sides[sideOf(frames)] += value
 		total += value
 		value, frames = 0, frames[:0]
 	}
@@ -111,8 +144,12 @@ func cpuBreakdown(prof string) ([]cpuShare, float64, error) {
 	}
 	flush()
 	if total == 0 {
-		return nil, 0, fmt.Errorf("profile %s has no samples", prof)
+		return nil, nil, 0, fmt.Errorf("profile %s has no samples", prof)
 	}
+	return sortedShares(sums, total), sortedShares(sides, total), total.Seconds(), nil
+}
+
+func sortedShares(sums map[string]time.Duration, total time.Duration) []cpuShare {
 	var shares []cpuShare
 	for c, d := range sums {
 		shares = append(shares, cpuShare{Category: c, Seconds: d.Seconds(), Share: float64(d) / float64(total)})
@@ -126,12 +163,12 @@ func cpuBreakdown(prof string) ([]cpuShare, float64, error) {
 		}
 		return strings.Compare(a.Category, b.Category)
 	})
-	return shares, total.Seconds(), nil
+	return shares
 }
 
 // addCPUTable adds prof's CPU breakdown to b, per query when queries > 0.
 func addCPUTable(b *Bench, prof, title string, queries int) {
-	shares, total, err := cpuBreakdown(prof)
+	shares, sides, total, err := cpuBreakdownSides(prof)
 	if err != nil {
 		b.note("CPU breakdown of %s unavailable: %v", prof, err)
 		return
@@ -142,5 +179,10 @@ func addCPUTable(b *Bench, prof, title string, queries int) {
 	}
 	t.Rows = append(t.Rows, []string{"**total**", "100%", f3(1000 * total / float64(max(1, queries)))})
 	b.Tables = append(b.Tables, t)
-	b.set("cpu_breakdown", map[string]any{"profile": prof, "total_seconds": total, "queries": queries, "shares": shares})
+	st := Table{Title: "The same samples by process (a stack belongs to a side if any frame is that side's code):", Columns: []string{"side", "share", "CPU ms per query"}}
+	for _, s := range sides {
+		st.Rows = append(st.Rows, []string{s.Category, fmt.Sprintf("%.1f%%", 100*s.Share), f3(1000 * s.Seconds / float64(max(1, queries)))})
+	}
+	b.Tables = append(b.Tables, st)
+	b.set("cpu_breakdown", map[string]any{"profile": prof, "total_seconds": total, "queries": queries, "shares": shares, "sides": sides})
 }
