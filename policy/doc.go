@@ -1,22 +1,36 @@
-// Package policy decides, at a site, whether a sub-plan may run and what its
-// result must satisfy before it leaves the site.
+// Package policy decides, at a site (and optionally at the coordinator),
+// whether a sub-plan may run and what its result must satisfy before it
+// leaves.
 //
 // It owns:
 //   - the policy input document (Input, built from a planner.SubPlan by
-//     NewInput) and the decision document (Decision, Obligations); both are
-//     versioned contracts that data officers write Rego against, described in
-//     README.md;
-//   - loading an OPA bundle from a directory (Load) or the embedded default
-//     bundle (LoadDefault), preparing data.fedmesh.decision once, and a
+//     NewInput; ResultInput for a coordinator policy) and the decision
+//     document (Decision, Obligations); both are versioned contracts that
+//     data officers write Rego against, described in README.md and as JSON
+//     Schemas in schema/;
+//   - loading standard OPA bundles — a directory or a .tar.gz (LoadPath,
+//     LoadTarball), or the embedded default (LoadDefault) — with OPA's own
+//     bundle reader, verifying OPA bundle signatures when configured
+//     (NewVerificationConfig), preparing data.fedmesh.decision once, and a
 //     startup self-check against sample inputs;
-//   - evaluation (Policy.Evaluate), safe for concurrent use;
+//   - reloading: a Holder whose current Policy is swapped atomically, fed by
+//     Watch from a PathSource (directory or tarball, polled by content hash)
+//     or an HTTPSource (bundle server, polled with ETags); a bundle that fails
+//     to load, verify or self-check is refused and the last good one kept;
+//   - evaluation (Policy.Evaluate, Holder.Evaluate), safe for concurrent
+//     use, and decision records (Decision.Record) for the audit log;
 //   - obligation enforcement: Obligations.CheckPlan re-checks denied columns
-//     in Go, and Enforce drops groups smaller than the minimum group size from
-//     Arrow result batches, vectorised with arrow compute.
+//     in Go, ApplyRowFilter adds the row filter to a sub-plan, Enforce drops
+//     groups smaller than the minimum group size and Round rounds aggregates,
+//     both vectorised over Arrow with arrow compute; CheckMerged applies
+//     obligations to a merged result at the coordinator;
+//   - running Rego unit tests with OPA's tester (RunTests), and the policy
+//     library in library/ (plain OPA, tested by the stock opa binary).
 //
-// It must not fail open. No bundle, a bundle that does not compile or lacks
+// It must not fail open. No bundle, an unsigned or tampered bundle when
+// signatures are required, a bundle that does not compile or lacks
 // data.fedmesh.decision, an evaluation error, an undefined decision, or a
-// result not shaped like a decision all mean deny. It must not talk to the
-// network or to engines, and its errors never carry values of suppressed
-// rows.
+// result not shaped like a decision all mean deny. Apart from fetching
+// bundles from a configured bundle server it must not talk to the network,
+// never to engines, and its errors never carry values of suppressed rows.
 package policy
