@@ -73,5 +73,9 @@ func main() {
 		os.Exit(1)
 	}
 	r.WriteMarkdown(os.Stdout)
-	fmt.Fprintf(os.Stderr, "fedbench: %s in %s; results in %s/%s.{json,md}\n", strings.Join(o.Only, ","), time.Since(start).Round(time.Second), o.OutDir, *name)
+	ran := strings.Join(o.Only, ",")
+	if ran == "" {
+		ran = strings.Join(bench.IDs(), ",")
+	}
+	fmt.Fprintf(os.Stderr, "fedbench: %s in %s; results in %s/%s.{json,md}\n", ran, time.Since(start).Round(time.Second), o.OutDir, *name)
 }
