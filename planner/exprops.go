@@ -16,6 +16,7 @@ const (
 	CastDouble  CastType = "double precision"
 	CastText    CastType = "text"
 	CastBoolean CastType = "boolean"
+	CastDate    CastType = "date"
 )
 
 // castAliases maps PostgreSQL type names (as pg_query reports them, schema
@@ -26,16 +27,17 @@ var castAliases = map[string]CastType{
 	"float8": CastDouble, "float4": CastDouble, "double precision": CastDouble, "real": CastDouble, "float": CastDouble,
 	"text": CastText, "varchar": CastText,
 	"bool": CastBoolean, "boolean": CastBoolean,
+	"date": CastDate,
 }
 
 // castTypeSQL names each CastType per dialect.
 var castTypeSQL = map[string]map[CastType]string{
-	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN"},
-	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN"},
+	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN", CastDate: "DATE"},
 	// MySQL has no CAST to INTEGER/BOOLEAN/TEXT; SIGNED is 64-bit, CHAR is text.
-	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR"},
-	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN"},
-	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN"},
+	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR", CastDate: "DATE"},
+	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
 }
 
 // castTarget checks the type operand of an OpCast node.
@@ -115,6 +117,8 @@ func provablyInt(e *Expr) bool {
 	switch e.Op {
 	case OpLiteral:
 		return e.Value != nil && e.Value.Kind == KindInt
+	case OpExtract:
+		return true
 	case OpCast:
 		ct, err := castTarget(e)
 		return err == nil && (ct == CastBigint || ct == CastInteger)
@@ -152,4 +156,20 @@ func divisionOK(e *Expr) bool {
 		return true
 	}
 	return len(e.Args) == 2 && provablyInt(e.Args[0]) && provablyInt(e.Args[1])
+}
+
+// extractFields are the fields of OpExtract: those every dialect's EXTRACT
+// reads alike (day-of-week numbering, for one, differs between engines).
+var extractFields = map[string]bool{"year": true, "quarter": true, "month": true, "day": true, "hour": true, "minute": true}
+
+// extractField checks the field operand of an OpExtract node.
+func extractField(e *Expr) (string, error) {
+	if len(e.Args) != 2 {
+		return "", fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
+	}
+	f := e.Args[0]
+	if f == nil || f.Op != OpLiteral || f.Value == nil || f.Value.Kind != KindString || !extractFields[f.Value.Str] {
+		return "", fmt.Errorf("extract: field must be one of year, quarter, month, day, hour, minute")
+	}
+	return f.Value.Str, nil
 }

@@ -154,7 +154,7 @@ func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*
 // is not a key is translated (and refused if need be) by the caller.
 func (p *parser) matchGroupKey(n *pg_query.Node) (*Expr, bool) {
 	switch n.Node.(type) {
-	case *pg_query.Node_AConst, *pg_query.Node_FuncCall:
+	case *pg_query.Node_AConst:
 		return nil, false
 	}
 	if len(p.keys) == 0 || hasAggregate([]*pg_query.Node{n}) {

@@ -298,6 +298,10 @@ func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	if fc.Over != nil {
 		return nil, p.refuse(fc.Location, "window function", "window functions are not supported", "aggregate with GROUP BY instead")
 	}
+	switch name {
+	case "pg_catalog.extract", "extract", "date_part":
+		return p.extract(fc, sc)
+	}
 	if !aggregateFuncs[name] {
 		return nil, p.refuse(fc.Location, fmt.Sprintf("function %s()", name), "this function is not supported",
 			"only COUNT, SUM, MIN, MAX, AVG, VAR_POP/VAR_SAMP/VARIANCE and STDDEV_POP/STDDEV_SAMP/STDDEV can be used")

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -91,6 +92,16 @@ func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ct == CastDate && arg.Op == OpLiteral && arg.Value.Kind == KindString {
+		// Engines parse other date spellings differently; ISO dates alike.
+		if _, err := time.Parse("2006-01-02", arg.Value.Str); err != nil {
+			loc := tc.Location
+			if loc < 0 {
+				loc = nodeLoc(tc.Arg) // DATE '...' has no location of its own
+			}
+			return nil, p.refuse(loc, "date literal", fmt.Sprintf("date %q is not an ISO date", arg.Value.Str), "write DATE 'YYYY-MM-DD'")
+		}
+	}
 	return Call(OpCast, arg, Lit(Value{Kind: KindString, Str: string(ct)})), nil
 }
 
@@ -113,6 +124,33 @@ func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
 	}
 	if err := likePattern(e); err != nil {
 		return nil, p.refuse(a.Location, "LIKE pattern", err.Error(), "write the pattern as a string literal without backslashes")
+	}
+	return e, nil
+}
+
+// extract translates EXTRACT(field FROM x) and date_part('field', x).
+func (p *parser) extract(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
+	if !sc.site {
+		return nil, p.refuse(fc.Location, "EXTRACT in "+sc.clause, "EXTRACT over aggregates is not supported",
+			"use it in WHERE, GROUP BY or inside an aggregate")
+	}
+	if len(fc.Args) != 2 || fc.AggStar || fc.AggDistinct || len(fc.AggOrder) > 0 || fc.AggFilter != nil {
+		return nil, p.refuse(fc.Location, "EXTRACT", "EXTRACT takes a field and one value", "write EXTRACT(year FROM column)")
+	}
+	field, err := p.expr(fc.Args[0], sc)
+	if err != nil {
+		return nil, err
+	}
+	if field.Op == OpLiteral && field.Value.Kind == KindString {
+		field.Value.Str = strings.ToLower(field.Value.Str)
+	}
+	arg, err := p.expr(fc.Args[1], sc)
+	if err != nil {
+		return nil, err
+	}
+	e := Call(OpExtract, field, arg)
+	if _, err := extractField(e); err != nil {
+		return nil, p.refuse(fc.Location, "EXTRACT field", err.Error(), "write EXTRACT(year FROM column)")
 	}
 	return e, nil
 }

@@ -44,6 +44,7 @@ const (
 	OpCast     Op = "cast"     // Args: operand, string literal naming a CastType
 	OpLike     Op = "like"     // Args: operand, string literal pattern (no backslash)
 	OpNotLike  Op = "not_like" // Args: operand, string literal pattern (no backslash)
+	OpExtract  Op = "extract"  // Args: string literal naming an ExtractField, operand; a BIGINT
 )
 
 // ValueKind is the type of a literal.

@@ -223,7 +223,7 @@ func (r *renderer) expr(e *Expr) error {
 		return r.close(nil)
 	case OpIn, OpNotIn:
 		return r.in(e)
-	case OpCase, OpCoalesce, OpCast, OpLike, OpNotLike:
+	case OpCase, OpCoalesce, OpCast, OpLike, OpNotLike, OpExtract:
 		return r.scalarOp(e)
 	case OpBetween:
 		if err := checkOperands(e, 3, 3); err != nil {

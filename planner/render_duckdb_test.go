@@ -81,6 +81,53 @@ func TestRenderedSQLRunsOnDuckDB(t *testing.T) {
 	}
 }
 
+// TestDatesRunOnDuckDB checks EXTRACT and date literals on a date column.
+func TestDatesRunOnDuckDB(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, stmt := range []string{
+		`CREATE TABLE orders (day DATE, amount BIGINT)`,
+		`INSERT INTO orders VALUES ('2023-12-31', 1), ('2024-01-15', 2), ('2024-02-29', 4), ('2024-11-02', 8), (NULL, 16)`,
+	} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("set up table: %v", err)
+		}
+	}
+	tests := []struct {
+		name, sql string
+		want      [][]string
+	}{
+		{"extract group keys", `SELECT EXTRACT(year FROM day) AS y, date_part('quarter', day) AS q, sum(amount) FROM orders GROUP BY 1, 2`,
+			[][]string{{"2023", "4", "1", "1"}, {"2024", "1", "2", "6"}, {"2024", "4", "1", "8"}, {"<nil>", "<nil>", "1", "16"}}},
+		{"date literal filter", `SELECT count(*) FROM orders WHERE day >= DATE '2024-01-01' AND day < CAST('2024-03-01' AS date)`,
+			[][]string{{"2"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := planner.Parse(tc.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := planner.Split(q, []string{"site"}, planner.SubPlanMeta{QueryID: "q"})[0]
+			text, args, err := planner.Render(sp, planner.DuckDB{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := queryRows(ctx, t, db, "SELECT * FROM ("+text+") AS r ORDER BY ALL", args)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s with %v (-want +got):\n%s", text, args, diff)
+			}
+		})
+	}
+}
+
 func queryRows(ctx context.Context, t *testing.T, db *sql.DB, text string, args []any) [][]string {
 	t.Helper()
 	rows, err := db.QueryContext(ctx, text, args...)

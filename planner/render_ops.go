@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // errNoCast is wrapped when a dialect has no equivalent of a cast target.
@@ -64,6 +65,19 @@ func (r *renderer) scalarOp(e *Expr) error {
 			return err
 		}
 		r.b.WriteString(" AS " + name + ")")
+		return nil
+	case OpExtract:
+		f, err := extractField(e)
+		if err != nil {
+			return err
+		}
+		// The field is a keyword from a closed set, written as such; the
+		// CAST makes PostgreSQL's numeric result a BIGINT like the others'.
+		r.b.WriteString("CAST(EXTRACT(" + strings.ToUpper(f) + " FROM ")
+		if err := r.expr(e.Args[1]); err != nil {
+			return err
+		}
+		r.b.WriteString(") AS " + castTypeSQL[r.d.Name()][CastBigint] + ")")
 		return nil
 	case OpLike, OpNotLike:
 		if err := likePattern(e); err != nil {
