@@ -18,6 +18,7 @@ func writeRevision(t *testing.T, dir, revision string) {
 	files := map[string]string{
 		"policy.rego": "package fedmesh\n\ndecision := {\"allow\": true, \"reasons\": [], \"obligations\": {\"min_group_size\": 1}}\n",
 		".manifest":   `{"revision": "` + revision + `", "roots": ["fedmesh"]}`,
+		"data.json":   `{}`,
 	}
 	for name, body := range files {
 		tmp := filepath.Join(dir, name+".tmp")
