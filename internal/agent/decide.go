@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +47,10 @@ func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audi
 	if err != nil {
 		rec.Decision, rec.Error = "error", err.Error()
 		rec.Reasons = dec.Reasons
+		if errors.Is(err, policy.ErrNoPolicy) {
+			// The holder's reason says what to do: publish a verified bundle.
+			return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
+		}
 		h.log.Error("policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: []string{"policy evaluation failed at site " + h.site + "; nothing is exported until the site's policy evaluates"}}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -96,6 +97,14 @@ func TestAgentWithoutAVerifiedBundleRefusesEverything(t *testing.T) {
 	in := policy.NewInput(salesByRegion())
 	if d, err := h.Evaluate(ctx, in); d.Allow || !errors.Is(err, policy.ErrNoPolicy) {
 		t.Fatalf("with no verified bundle: allow=%v err=%v, want a denial", d.Allow, err)
+	}
+	srv, auditPath := newTestHandler(t, h)
+	if _, err := srv.Serve(ctx, spiffeid.RequireFromString("spiffe://example.org/coordinator"), salesByRegion()); err == nil ||
+		!strings.Contains(err.Error(), "fedmesh.no_policy: site a has no verified policy bundle loaded") {
+		t.Errorf("query with no verified bundle: %v, want the no_policy reason", err)
+	}
+	if rec := lastAuditRecord(t, auditPath); rec["decision"] != "error" || rec["event"] != "decision" {
+		t.Errorf("refusal not audited as a decision error: %v", rec)
 	}
 	go func() { _ = watch(ctx) }()
 
