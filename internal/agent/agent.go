@@ -102,6 +102,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		timeout: a.cfg.QueryTimeout,
 		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
 		log:     a.log,
+		catalog: a.cfg.Catalog,
 	}
 	a.startIdentity(ctx)
 	creds, err := a.serverCredentials(ctx, alog)

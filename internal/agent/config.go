@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	// Ready, if set, is called with the bound address once the agent serves.
 	Ready func(addr net.Addr)
 
+	// Catalog maps the federation's logical tables and columns to this
+	// site's physical names; nil renders the logical names as they are.
+	Catalog planner.Catalog
+
 	// AuditOptions carries signing and rotation; Run fills Logger,
 	// Component and Site.
 	AuditOptions audit.Options
@@ -75,6 +80,7 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	}
 	return Config{
 		AuditOptions:               aopts,
+		Catalog:                    catalogOf(f.Tables),
 		Site:                       f.Site,
 		PolicySource:               psrc,
 		PolicyPoll:                 ppoll,

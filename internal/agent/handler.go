@@ -28,6 +28,7 @@ type handler struct {
 	slots   chan struct{}
 	log     *slog.Logger
 	rate    rateCounter // requests per analyst, for input.analyst.recent_queries
+	catalog planner.Catalog
 }
 
 var _ flight.Handler = (*handler)(nil)
@@ -89,7 +90,11 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	if err != nil {
 		return nil, fmt.Errorf("site %q: %w", h.site, err)
 	}
-	sql, args, err := planner.Render(sp, dialect)
+	psp, err := h.toPhysical(sp)
+	if err != nil {
+		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	sql, args, err := planner.Render(psp, dialect)
 	if err != nil {
 		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}

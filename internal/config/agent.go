@@ -41,6 +41,11 @@ type Table struct {
 	Format string `yaml:"format"` // parquet, csv, duckdb
 	Path   string `yaml:"path"`
 	Table  string `yaml:"table,omitempty"` // for duckdb files
+	// Logical, if set, is the federation's name for this table; Name is
+	// then the site's physical name. Columns maps logical → physical
+	// column names for the columns whose names differ here.
+	Logical string            `yaml:"logical,omitempty"`
+	Columns map[string]string `yaml:"columns,omitempty"`
 }
 
 // Limits bounds the work one query may cause at the site.
@@ -90,7 +95,16 @@ func (c *Agent) validate(file string) error {
 		case seen[t.Name]:
 			p.add(path+".name", "table %q is declared twice", t.Name)
 		}
+		dupName := seen[t.Name]
 		seen[t.Name] = true
+		logical := t.Logical
+		if logical == "" {
+			logical = t.Name
+		}
+		if seen["logical "+logical] && !dupName {
+			p.add(path+".logical", "logical table %q is declared twice", logical)
+		}
+		seen["logical "+logical] = true
 		switch t.Format {
 		case "parquet", "csv", "duckdb":
 		default:

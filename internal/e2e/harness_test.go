@@ -22,6 +22,7 @@ import (
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
 	"github.com/fedmesh/fedmesh/internal/sampledata"
+	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -84,6 +85,10 @@ type fedOptions struct {
 	// wrapEngine, if set, wraps each site's engine (fault injection).
 	wrapEngine   func(site string, e enginebridge.Engine) enginebridge.Engine
 	queryTimeout time.Duration
+	// tables and catalogs, per site, replace the site's engine tables and
+	// give it a logical → physical catalog.
+	tables   map[string][]enginebridge.TableSource
+	catalogs map[string]planner.Catalog
 }
 
 type federation struct {
@@ -145,6 +150,9 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			{Name: "sales", Format: "parquet", Path: fx.files[s].Sales},
 			{Name: "customers", Format: "parquet", Path: fx.files[s].Customers},
 		}
+		if ts, ok := opts.tables[s]; ok {
+			tables = ts
+		}
 		siteBundle := bundle
 		if b, ok := opts.bundles[s]; ok {
 			siteBundle = b
@@ -167,6 +175,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
 				return policy.Load(ctx, siteBundle, logger)
 			},
+			Catalog:      opts.catalogs[s],
 			AuditPath:    auditPath,
 			QueryTimeout: 30 * time.Second,
 			Logger:       logger,
