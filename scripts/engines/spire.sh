@@ -65,7 +65,7 @@ GO
   sort -u go.sum -o go.sum
   go mod download github.com/spiffe/spire >/dev/null 2>&1 || true
   GOFLAGS=-mod=mod GOBIN="$BIN" nice -n 10 go install \
-    -ldflags "-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}" \
+    -ldflags "-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION#v}" \
     github.com/spiffe/spire/cmd/spire-server github.com/spiffe/spire/cmd/spire-agent
   "$BIN/spire-server" --version 2>&1 | head -1
 }
