@@ -30,9 +30,6 @@ build() {
   fi
   mkdir -p "$BIN" "$WRAP"
   cd "$WRAP"
-  if [ ! -f go.mod ]; then
-    go mod init fedmesh.local/spirewrap >/dev/null 2>&1
-  fi
   cat >tools.go <<'GO'
 //go:build tools
 
@@ -43,13 +40,10 @@ import (
 	_ "github.com/spiffe/spire/cmd/spire-server"
 )
 GO
-  go mod edit -require="github.com/spiffe/spire@${SPIRE_VERSION}"
-  go mod download "github.com/spiffe/spire@${SPIRE_VERSION}"
+  GOFLAGS=-mod=mod go mod download "github.com/spiffe/spire@${SPIRE_VERSION}"
   local src
-  src="$(go list -m -f '{{.Dir}}' "github.com/spiffe/spire@${SPIRE_VERSION}")"
+  src="$(go env GOMODCACHE)/github.com/spiffe/spire@${SPIRE_VERSION}"
   # Use SPIRE's own requirement graph and checksums.
-  go mod edit -json "$src/go.mod" >/dev/null
-  cp "$src/go.mod" go.mod.spire
   {
     echo "module fedmesh.local/spirewrap"
     echo
@@ -63,7 +57,6 @@ GO
   touch go.sum
   cat "$src/go.sum" >>go.sum
   sort -u go.sum -o go.sum
-  go mod download github.com/spiffe/spire >/dev/null 2>&1 || true
   GOFLAGS=-mod=mod GOBIN="$BIN" nice -n 10 go install \
     -ldflags "-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION#v}" \
     github.com/spiffe/spire/cmd/spire-server github.com/spiffe/spire/cmd/spire-agent
