@@ -16,6 +16,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
@@ -231,8 +232,19 @@ func TestSPIREWorkloadAPI(t *testing.T) {
 	}
 	spies := map[string]*spySource{}
 	for n, id := range ids {
+		if n == "coordinator" {
+			continue
+		}
 		spies[n] = spy(sp.source(id))
 	}
+	// The coordinator's identity comes the way a config file asks for it.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	coordSrc, err := (config.Identity{Source: "spire", SPIRE: &config.SPIREIdentity{Socket: sp.apiURL}, SPIFFEID: coordID.String()}).OpenIdentity(ctx, nil)
+	if err != nil {
+		t.Fatalf("identity {source: spire}: %v", err)
+	}
+	spies["coordinator"] = spy(coordSrc)
 	var sites []idSite
 	for _, s := range []string{"a", "b"} {
 		sites = append(sites, idSite{name: s, src: spies[s], id: ids[s], allow: certs.AllowIDs(coordID)})
