@@ -88,6 +88,7 @@ func subPlanToPB(sp *planner.SubPlan) (*ticketpb.SubPlan, error) {
 		Star:        sp.Star,
 		Limit:       sp.Limit,
 		CountColumn: sp.CountColumn,
+		Join:        joinToPB(sp.Join),
 	}
 	if !sp.Deadline.IsZero() {
 		p.Deadline = timestamppb.New(sp.Deadline)
@@ -118,6 +119,7 @@ func subPlanFromPB(p *ticketpb.SubPlan) (*planner.SubPlan, error) {
 		Table:       p.GetTable(),
 		Star:        p.GetStar(),
 		CountColumn: p.GetCountColumn(),
+		Join:        joinFromPB(p.GetJoin()),
 	}
 	if len(p.GetRoles()) > 0 {
 		sp.Roles = p.GetRoles()

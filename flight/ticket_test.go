@@ -65,6 +65,11 @@ func TestTicketRoundTrip(t *testing.T) {
 		plan func() *planner.SubPlan
 	}{
 		{name: "aggregate with every literal kind", plan: aggregatePlan},
+		{name: "join of two tables", plan: func() *planner.SubPlan {
+			sp := aggregatePlan()
+			sp.Join = &planner.Join{Table: "depts", Kind: planner.JoinLeft, Keys: []planner.JoinKey{{Left: "dept", Right: "id"}, {Left: "org", Right: "org_id"}}}
+			return sp
+		}},
 		{name: "rows star with limit zero", plan: func() *planner.SubPlan {
 			return &planner.SubPlan{Version: 1, QueryID: "q", Site: "b", Kind: planner.KindRows, Table: "t", Star: true, Limit: int64p(0)}
 		}},

@@ -59,6 +59,9 @@ func (c Catalog) ToPhysical(sp *SubPlan) (*SubPlan, error) {
 			out.Aggs[i].Agg = &PartialAgg{Func: a.Agg.Func, Arg: rename(a.Agg.Arg)}
 		}
 	}
+	if err := c.joinToPhysical(sp, &out); err != nil {
+		return nil, err
+	}
 	if sp.Kind == KindRows && sp.Star && len(tm.Columns) > 0 {
 		// SELECT * would show physical names; rows plans are refused by
 		// default policy anyway, so refuse rather than leak the mapping.
@@ -94,7 +97,7 @@ func renameColumns(e *Expr, cols map[string]string) *Expr {
 // participating sites and those left out for lacking the table.
 func ParticipantsByCatalog(q *Query, sites []string, has func(site, table string) bool) (in, lacking []string) {
 	for _, s := range Participants(q, sites) {
-		if has == nil || has(s, q.Table) {
+		if has == nil || (has(s, q.Table) && (q.Join == nil || has(s, q.Join.Table))) {
 			in = append(in, s)
 		} else {
 			lacking = append(lacking, s)

@@ -5,7 +5,16 @@
 // it (Explain), mapping logical to physical names per site (Catalog), and
 // merging the sites' partial results on the coordinator (Merge).
 //
-// Parse accepts one SELECT over one table. At the sites (WHERE, group
+// Parse accepts one SELECT over one table, or over two tables joined
+// inside each site: "a [INNER|LEFT] JOIN b USING (k, ...)" or "ON a.k =
+// b.k [AND ...]" (x._site = y._site may be added and is dropped: it always
+// holds). Each site joins only its own rows and only aggregates leave it;
+// anything that would join rows of two sites (a _site inequality, other ON
+// conditions, a site holding only one of the tables: CheckJoinSites) is
+// refused. In a join every column must be qualified except USING keys and
+// _site, because the coordinator does not know which table holds which
+// column; plans then name columns "table.column" (logical names), and the
+// join keys reach policy as the column use "join_key". At the sites (WHERE, group
 // keys, aggregate arguments): comparisons, AND/OR/NOT, [NOT] IN (literals),
 // [NOT] BETWEEN, IS [NOT] NULL, [NOT] LIKE (patterns without backslash),
 // + - * and /, CASE, COALESCE, CAST to bigint/integer/double

@@ -15,7 +15,9 @@ type parser struct {
 	tokens []*pg_query.ScanToken // scanned lazily, only to locate refusals
 
 	table     string
-	qualifier string // the alias, else the table name, accepted before a column
+	qualifier string      // the alias, else the table name, accepted before a column
+	join      *joinSource // set for a FROM clause with a join
+	joinPlan  *Join
 
 	q        *Query
 	keys     []string          // group key columns; key i is partial "g<i>"
@@ -77,7 +79,7 @@ func (p *parser) selectStmt(sel *pg_query.SelectStmt) error {
 	if err := p.from(sel.FromClause); err != nil {
 		return err
 	}
-	p.q = &Query{Table: p.table}
+	p.q = &Query{Table: p.table, Join: p.joinPlan}
 	if sel.WhereClause != nil {
 		f, err := p.expr(sel.WhereClause, p.whereScope())
 		if err != nil {
@@ -153,7 +155,7 @@ func (p *parser) from(items []*pg_query.Node) error {
 		}
 		return nil
 	case *pg_query.Node_JoinExpr:
-		return p.refuse(p.tokenPos(pg_query.Token_JOIN), "join", joinRefusal, joinHint)
+		return p.fromJoin(n.JoinExpr)
 	case *pg_query.Node_RangeSubselect:
 		return p.refuse(p.subqueryPos(), "subquery", "subqueries in FROM are not supported", "query the table directly")
 	case *pg_query.Node_RangeFunction:
@@ -167,8 +169,8 @@ func (p *parser) from(items []*pg_query.Node) error {
 // two tables, and across sites that would mean moving raw rows, which
 // fedmesh never does.
 const (
-	joinRefusal = "joins are not supported yet: each site would have to join its own rows locally, and a join across sites would need raw rows to leave a site"
-	joinHint    = "aggregate each table in its own query (e.g. GROUP BY the join key's attributes), or ask the site to publish a joined table"
+	joinRefusal = "comma joins are not supported: each site joins its own rows locally, on explicit keys, and a join across sites would need raw rows to leave a site"
+	joinHint    = "write a JOIN b USING (key) or a JOIN b ON a.key = b.key"
 )
 
 // subqueryPos locates the parenthesis opening the first nested SELECT.

@@ -107,6 +107,9 @@ func (p *parser) columnName(cr *pg_query.ColumnRef) (string, error) {
 		}
 		parts = append(parts, s.Sval)
 	}
+	if p.join != nil {
+		return p.joinColumn(parts, cr.Location)
+	}
 	switch len(parts) {
 	case 1:
 		return parts[0], nil

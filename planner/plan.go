@@ -181,6 +181,9 @@ type SubPlan struct {
 
 	Kind  PlanKind `json:"kind"`
 	Table string   `json:"table"` // logical table name
+	// Join, when set, joins Table with a second table at the site; column
+	// references are then qualified (see Join).
+	Join *Join `json:"join,omitempty"`
 	// Star is set for KindRows when the analyst asked for every column; the
 	// planner has no catalog to expand it, and the site refuses or renders it.
 	Star   bool   `json:"star,omitempty"`
@@ -231,6 +234,9 @@ func (s *SubPlan) ColumnUses() []ColumnUse {
 	add := func(e *Expr, use string, fn AggFunc) {
 		for _, c := range e.Columns(nil) {
 			u := ColumnUse{Table: s.Table, Column: c, Use: use, Function: fn}
+			if t, col, ok := SplitQualified(c); ok && s.Join != nil {
+				u.Table, u.Column = t, col
+			}
 			if !seen[u] {
 				seen[u] = true
 				out = append(out, u)
@@ -254,6 +260,12 @@ func (s *SubPlan) ColumnUses() []ColumnUse {
 		}
 	}
 	add(s.Filter, UseFilter, "")
+	if s.Join != nil {
+		for _, k := range s.Join.Keys {
+			add(Col(QualifiedColumn(s.Table, k.Left)), UseJoinKey, "")
+			add(Col(QualifiedColumn(s.Join.Table, k.Right)), UseJoinKey, "")
+		}
+	}
 	return out
 }
 
@@ -300,6 +312,11 @@ func (s *SubPlan) Validate() error {
 		}
 	default:
 		return fmt.Errorf("sub-plan: unknown kind %q", s.Kind)
+	}
+	if s.Join != nil {
+		if err := s.validateJoin(); err != nil {
+			return err
+		}
 	}
 	names := map[string]bool{}
 	for _, o := range s.Outputs() {

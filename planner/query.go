@@ -10,6 +10,7 @@ import (
 // merges them. It is produced by Parse and consumed by Split and Merge.
 type Query struct {
 	Table  string
+	Join   *Join // a second table joined at each site, nil when absent
 	Kind   PlanKind
 	Star   bool  // KindRows: SELECT *
 	Filter *Expr // WHERE over table columns, nil when absent

@@ -21,7 +21,7 @@ func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
 	if err := sp.Validate(); err != nil {
 		return "", nil, fmt.Errorf("render sub-plan for site %q: %w", sp.Site, err)
 	}
-	r := &renderer{d: d}
+	r := &renderer{d: d, qualified: sp.Join != nil}
 	if err := r.subPlan(sp); err != nil {
 		return "", nil, fmt.Errorf("render sub-plan for site %q (%s): %w", sp.Site, d.Name(), err)
 	}
@@ -29,9 +29,12 @@ func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
 }
 
 type renderer struct {
-	d    Dialect
-	b    strings.Builder
-	args []any
+	d Dialect
+	// qualified renders "table.column" references of a join plan as
+	// "table"."column".
+	qualified bool
+	b         strings.Builder
+	args      []any
 }
 
 func (r *renderer) subPlan(sp *SubPlan) error {
@@ -48,8 +51,8 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 		return err
 	}
 	r.b.WriteString(" FROM ")
-	if err := r.ident(sp.Table); err != nil {
-		return fmt.Errorf("table: %w", err)
+	if err := r.from(sp); err != nil {
+		return err
 	}
 	if sp.Filter != nil {
 		r.b.WriteString(" WHERE ")
@@ -196,7 +199,7 @@ func (r *renderer) expr(e *Expr) error {
 	}
 	switch e.Op {
 	case OpColumn:
-		return r.ident(e.Column)
+		return r.column(e.Column)
 	case OpLiteral:
 		return r.literal(e.Value)
 	case OpAnd, OpOr:

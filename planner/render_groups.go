@@ -51,7 +51,12 @@ func (r *renderer) derivedGroups(sp *SubPlan) error {
 			}
 			continue
 		}
-		if err := r.agg(o.Agg); err != nil {
+		// The derived table's columns carry whole names, qualified or not.
+		q := r.qualified
+		r.qualified = false
+		err := r.agg(o.Agg)
+		r.qualified = q
+		if err != nil {
 			return fmt.Errorf("output %q: %w", o.Name, err)
 		}
 		r.b.WriteString(" AS ")
@@ -74,13 +79,20 @@ func (r *renderer) derivedGroups(sp *SubPlan) error {
 	}
 	for _, c := range cols {
 		r.b.WriteString(", ")
-		if err := r.ident(c); err != nil {
+		if err := r.column(c); err != nil {
 			return err
+		}
+		if r.qualified {
+			// The outer query refers to it by its whole name.
+			r.b.WriteString(" AS ")
+			if err := r.ident(c); err != nil {
+				return err
+			}
 		}
 	}
 	r.b.WriteString(" FROM ")
-	if err := r.ident(sp.Table); err != nil {
-		return fmt.Errorf("table: %w", err)
+	if err := r.from(sp); err != nil {
+		return err
 	}
 	if sp.Filter != nil {
 		r.b.WriteString(" WHERE ")

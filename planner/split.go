@@ -24,6 +24,7 @@ func Split(q *Query, sites []string, meta SubPlanMeta) []*SubPlan {
 
 			Kind:        q.Kind,
 			Table:       q.Table,
+			Join:        q.Join.clone(),
 			Star:        q.Star,
 			Filter:      bindSite(q.Filter, site),
 			Limit:       siteLimit(q),

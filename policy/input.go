@@ -85,6 +85,9 @@ func NewInput(sp *planner.SubPlan) Input {
 	if sp.Table != "" {
 		in.Plan.Tables = append(in.Plan.Tables, sp.Table)
 	}
+	if sp.Join != nil {
+		in.Plan.Tables = append(in.Plan.Tables, sp.Join.Table)
+	}
 	for _, g := range sp.GroupBy {
 		in.Plan.GroupBy = g.Expr.Columns(in.Plan.GroupBy)
 	}

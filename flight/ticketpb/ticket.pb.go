@@ -96,14 +96,17 @@ type SubPlan struct {
 	Deadline *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	Site     string                 `protobuf:"bytes,6,opt,name=site,proto3" json:"site,omitempty"`
 	// kind is "aggregate" or "rows" (planner.PlanKind).
-	Kind          string          `protobuf:"bytes,7,opt,name=kind,proto3" json:"kind,omitempty"`
-	Table         string          `protobuf:"bytes,8,opt,name=table,proto3" json:"table,omitempty"`
-	Star          bool            `protobuf:"varint,9,opt,name=star,proto3" json:"star,omitempty"`
-	Filter        *Expr           `protobuf:"bytes,10,opt,name=filter,proto3" json:"filter,omitempty"`
-	Limit         *int64          `protobuf:"varint,11,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
-	GroupBy       []*OutputColumn `protobuf:"bytes,12,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
-	Aggs          []*OutputColumn `protobuf:"bytes,13,rep,name=aggs,proto3" json:"aggs,omitempty"`
-	CountColumn   string          `protobuf:"bytes,14,opt,name=count_column,json=countColumn,proto3" json:"count_column,omitempty"`
+	Kind        string          `protobuf:"bytes,7,opt,name=kind,proto3" json:"kind,omitempty"`
+	Table       string          `protobuf:"bytes,8,opt,name=table,proto3" json:"table,omitempty"`
+	Star        bool            `protobuf:"varint,9,opt,name=star,proto3" json:"star,omitempty"`
+	Filter      *Expr           `protobuf:"bytes,10,opt,name=filter,proto3" json:"filter,omitempty"`
+	Limit       *int64          `protobuf:"varint,11,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
+	GroupBy     []*OutputColumn `protobuf:"bytes,12,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	Aggs        []*OutputColumn `protobuf:"bytes,13,rep,name=aggs,proto3" json:"aggs,omitempty"`
+	CountColumn string          `protobuf:"bytes,14,opt,name=count_column,json=countColumn,proto3" json:"count_column,omitempty"`
+	// join, when set, joins table with a second table at the site
+	// (planner.Join); column references are then "table.column".
+	Join          *Join `protobuf:"bytes,15,opt,name=join,proto3" json:"join,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +239,128 @@ func (x *SubPlan) GetCountColumn() string {
 	return ""
 }
 
+func (x *SubPlan) GetJoin() *Join {
+	if x != nil {
+		return x.Join
+	}
+	return nil
+}
+
+// Join mirrors planner.Join.
+type Join struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Table string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	// kind is "inner" or "left" (planner.JoinKind).
+	Kind          string     `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Keys          []*JoinKey `protobuf:"bytes,3,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Join) Reset() {
+	*x = Join{}
+	mi := &file_ticket_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Join) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Join) ProtoMessage() {}
+
+func (x *Join) ProtoReflect() protoreflect.Message {
+	mi := &file_ticket_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Join.ProtoReflect.Descriptor instead.
+func (*Join) Descriptor() ([]byte, []int) {
+	return file_ticket_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Join) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *Join) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Join) GetKeys() []*JoinKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// JoinKey mirrors planner.JoinKey.
+type JoinKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Left          string                 `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right         string                 `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinKey) Reset() {
+	*x = JoinKey{}
+	mi := &file_ticket_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinKey) ProtoMessage() {}
+
+func (x *JoinKey) ProtoReflect() protoreflect.Message {
+	mi := &file_ticket_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinKey.ProtoReflect.Descriptor instead.
+func (*JoinKey) Descriptor() ([]byte, []int) {
+	return file_ticket_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *JoinKey) GetLeft() string {
+	if x != nil {
+		return x.Left
+	}
+	return ""
+}
+
+func (x *JoinKey) GetRight() string {
+	if x != nil {
+		return x.Right
+	}
+	return ""
+}
+
 // Expr mirrors planner.Expr.
 type Expr struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -250,7 +375,7 @@ type Expr struct {
 
 func (x *Expr) Reset() {
 	*x = Expr{}
-	mi := &file_ticket_proto_msgTypes[2]
+	mi := &file_ticket_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -262,7 +387,7 @@ func (x *Expr) String() string {
 func (*Expr) ProtoMessage() {}
 
 func (x *Expr) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[2]
+	mi := &file_ticket_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -275,7 +400,7 @@ func (x *Expr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expr.ProtoReflect.Descriptor instead.
 func (*Expr) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{2}
+	return file_ticket_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Expr) GetOp() string {
@@ -323,7 +448,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_ticket_proto_msgTypes[3]
+	mi := &file_ticket_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +460,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[3]
+	mi := &file_ticket_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +473,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{3}
+	return file_ticket_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -452,7 +577,7 @@ type OutputColumn struct {
 
 func (x *OutputColumn) Reset() {
 	*x = OutputColumn{}
-	mi := &file_ticket_proto_msgTypes[4]
+	mi := &file_ticket_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +589,7 @@ func (x *OutputColumn) String() string {
 func (*OutputColumn) ProtoMessage() {}
 
 func (x *OutputColumn) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[4]
+	mi := &file_ticket_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +602,7 @@ func (x *OutputColumn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputColumn.ProtoReflect.Descriptor instead.
 func (*OutputColumn) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{4}
+	return file_ticket_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *OutputColumn) GetName() string {
@@ -540,7 +665,7 @@ type PartialAgg struct {
 
 func (x *PartialAgg) Reset() {
 	*x = PartialAgg{}
-	mi := &file_ticket_proto_msgTypes[5]
+	mi := &file_ticket_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -552,7 +677,7 @@ func (x *PartialAgg) String() string {
 func (*PartialAgg) ProtoMessage() {}
 
 func (x *PartialAgg) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[5]
+	mi := &file_ticket_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -565,7 +690,7 @@ func (x *PartialAgg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialAgg.ProtoReflect.Descriptor instead.
 func (*PartialAgg) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{5}
+	return file_ticket_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PartialAgg) GetFunc() string {
@@ -589,7 +714,7 @@ const file_ticket_proto_rawDesc = "" +
 	"\fticket.proto\x12\x11fedmesh.ticket.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"R\n" +
 	"\x06Ticket\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12.\n" +
-	"\x04plan\x18\x02 \x01(\v2\x1a.fedmesh.ticket.v1.SubPlanR\x04plan\"\xe2\x03\n" +
+	"\x04plan\x18\x02 \x01(\v2\x1a.fedmesh.ticket.v1.SubPlanR\x04plan\"\x8f\x04\n" +
 	"\aSubPlan\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x18\n" +
 	"\aanalyst\x18\x02 \x01(\tR\aanalyst\x12\x14\n" +
@@ -605,8 +730,16 @@ const file_ticket_proto_rawDesc = "" +
 	"\x05limit\x18\v \x01(\x03H\x00R\x05limit\x88\x01\x01\x12:\n" +
 	"\bgroup_by\x18\f \x03(\v2\x1f.fedmesh.ticket.v1.OutputColumnR\agroupBy\x123\n" +
 	"\x04aggs\x18\r \x03(\v2\x1f.fedmesh.ticket.v1.OutputColumnR\x04aggs\x12!\n" +
-	"\fcount_column\x18\x0e \x01(\tR\vcountColumnB\b\n" +
-	"\x06_limit\"\x8b\x01\n" +
+	"\fcount_column\x18\x0e \x01(\tR\vcountColumn\x12+\n" +
+	"\x04join\x18\x0f \x01(\v2\x17.fedmesh.ticket.v1.JoinR\x04joinB\b\n" +
+	"\x06_limit\"`\n" +
+	"\x04Join\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12.\n" +
+	"\x04keys\x18\x03 \x03(\v2\x1a.fedmesh.ticket.v1.JoinKeyR\x04keys\"3\n" +
+	"\aJoinKey\x12\x12\n" +
+	"\x04left\x18\x01 \x01(\tR\x04left\x12\x14\n" +
+	"\x05right\x18\x02 \x01(\tR\x05right\"\x8b\x01\n" +
 	"\x04Expr\x12\x0e\n" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x16\n" +
 	"\x06column\x18\x02 \x01(\tR\x06column\x12.\n" +
@@ -644,32 +777,36 @@ func file_ticket_proto_rawDescGZIP() []byte {
 	return file_ticket_proto_rawDescData
 }
 
-var file_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_ticket_proto_goTypes = []any{
 	(*Ticket)(nil),                // 0: fedmesh.ticket.v1.Ticket
 	(*SubPlan)(nil),               // 1: fedmesh.ticket.v1.SubPlan
-	(*Expr)(nil),                  // 2: fedmesh.ticket.v1.Expr
-	(*Value)(nil),                 // 3: fedmesh.ticket.v1.Value
-	(*OutputColumn)(nil),          // 4: fedmesh.ticket.v1.OutputColumn
-	(*PartialAgg)(nil),            // 5: fedmesh.ticket.v1.PartialAgg
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*Join)(nil),                  // 2: fedmesh.ticket.v1.Join
+	(*JoinKey)(nil),               // 3: fedmesh.ticket.v1.JoinKey
+	(*Expr)(nil),                  // 4: fedmesh.ticket.v1.Expr
+	(*Value)(nil),                 // 5: fedmesh.ticket.v1.Value
+	(*OutputColumn)(nil),          // 6: fedmesh.ticket.v1.OutputColumn
+	(*PartialAgg)(nil),            // 7: fedmesh.ticket.v1.PartialAgg
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_ticket_proto_depIdxs = []int32{
 	1,  // 0: fedmesh.ticket.v1.Ticket.plan:type_name -> fedmesh.ticket.v1.SubPlan
-	6,  // 1: fedmesh.ticket.v1.SubPlan.deadline:type_name -> google.protobuf.Timestamp
-	2,  // 2: fedmesh.ticket.v1.SubPlan.filter:type_name -> fedmesh.ticket.v1.Expr
-	4,  // 3: fedmesh.ticket.v1.SubPlan.group_by:type_name -> fedmesh.ticket.v1.OutputColumn
-	4,  // 4: fedmesh.ticket.v1.SubPlan.aggs:type_name -> fedmesh.ticket.v1.OutputColumn
-	3,  // 5: fedmesh.ticket.v1.Expr.value:type_name -> fedmesh.ticket.v1.Value
-	2,  // 6: fedmesh.ticket.v1.Expr.args:type_name -> fedmesh.ticket.v1.Expr
-	2,  // 7: fedmesh.ticket.v1.OutputColumn.expr:type_name -> fedmesh.ticket.v1.Expr
-	5,  // 8: fedmesh.ticket.v1.OutputColumn.agg:type_name -> fedmesh.ticket.v1.PartialAgg
-	2,  // 9: fedmesh.ticket.v1.PartialAgg.arg:type_name -> fedmesh.ticket.v1.Expr
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 1: fedmesh.ticket.v1.SubPlan.deadline:type_name -> google.protobuf.Timestamp
+	4,  // 2: fedmesh.ticket.v1.SubPlan.filter:type_name -> fedmesh.ticket.v1.Expr
+	6,  // 3: fedmesh.ticket.v1.SubPlan.group_by:type_name -> fedmesh.ticket.v1.OutputColumn
+	6,  // 4: fedmesh.ticket.v1.SubPlan.aggs:type_name -> fedmesh.ticket.v1.OutputColumn
+	2,  // 5: fedmesh.ticket.v1.SubPlan.join:type_name -> fedmesh.ticket.v1.Join
+	3,  // 6: fedmesh.ticket.v1.Join.keys:type_name -> fedmesh.ticket.v1.JoinKey
+	5,  // 7: fedmesh.ticket.v1.Expr.value:type_name -> fedmesh.ticket.v1.Value
+	4,  // 8: fedmesh.ticket.v1.Expr.args:type_name -> fedmesh.ticket.v1.Expr
+	4,  // 9: fedmesh.ticket.v1.OutputColumn.expr:type_name -> fedmesh.ticket.v1.Expr
+	7,  // 10: fedmesh.ticket.v1.OutputColumn.agg:type_name -> fedmesh.ticket.v1.PartialAgg
+	4,  // 11: fedmesh.ticket.v1.PartialAgg.arg:type_name -> fedmesh.ticket.v1.Expr
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_ticket_proto_init() }
@@ -678,14 +815,14 @@ func file_ticket_proto_init() {
 		return
 	}
 	file_ticket_proto_msgTypes[1].OneofWrappers = []any{}
-	file_ticket_proto_msgTypes[3].OneofWrappers = []any{
+	file_ticket_proto_msgTypes[5].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_BoolValue)(nil),
 		(*Value_Int64Value)(nil),
 		(*Value_DoubleValue)(nil),
 		(*Value_StringValue)(nil),
 	}
-	file_ticket_proto_msgTypes[4].OneofWrappers = []any{
+	file_ticket_proto_msgTypes[6].OneofWrappers = []any{
 		(*OutputColumn_Expr)(nil),
 		(*OutputColumn_Agg)(nil),
 	}
@@ -695,7 +832,7 @@ func file_ticket_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ticket_proto_rawDesc), len(file_ticket_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -105,6 +105,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		names = append(names, s.Name)
 	}
 	// A filter on _site, or a site's declared tables, may leave sites out.
+	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
 	names, lacking := planner.ParticipantsByCatalog(q, names, c.siteHas)
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}

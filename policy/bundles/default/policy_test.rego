@@ -69,6 +69,25 @@ test_denied_column_names_column_and_uses if {
 	d.reasons == [`fedmesh.denied_columns: column "customer_id" of table sales may not be used (as filter, group_key); remove it or ask site a's data officer`]
 }
 
+test_denied_column_may_be_a_join_key if {
+	inp := with_columns([
+		{"table": "sales", "column": "customer_id", "use": "join_key"},
+		{"table": "customers", "column": "customer_id", "use": "join_key"},
+		{"table": "sales", "column": "amount", "use": "aggregate_arg", "function": "sum"},
+	])
+	d := fedmesh.decision with input as inp
+	d.allow == true
+}
+
+test_denied_join_key_still_denied_elsewhere if {
+	inp := with_columns([
+		{"table": "sales", "column": "customer_id", "use": "join_key"},
+		{"table": "customers", "column": "customer_id", "use": "group_key"},
+	])
+	d := fedmesh.decision with input as inp
+	d.reasons == [`fedmesh.denied_columns: column "customer_id" of table customers may not be used (as group_key); remove it or ask site a's data officer`]
+}
+
 test_denied_column_is_case_insensitive if {
 	inp := with_columns([{"table": "sales", "column": "Order_ID", "use": "aggregate_arg", "function": "count"}])
 	d := fedmesh.decision with input as inp
