@@ -144,6 +144,17 @@ func (h *handler) chooseEngine(ctx context.Context, sp *planner.SubPlan) (engine
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("choose engine profile: %w", err)
 	}
+	if sp.Join != nil {
+		// Both tables of a join must live in the engine that joins them.
+		cj, err := ch.Choose(ctx, sp.Join.Table, sp.Purpose)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("choose engine profile for joined table %q: %w", sp.Join.Table, err)
+		}
+		if cj.Profile != c.Profile {
+			return nil, nil, nil, fmt.Errorf("tables %q (engine profile %q) and %q (profile %q) are in different engines and cannot be joined here",
+				sp.Table, c.Profile, sp.Join.Table, cj.Profile)
+		}
+	}
 	d, err := planner.DialectByName(c.Dialect)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("engine profile %q: %w", c.Profile, err)
