@@ -18,7 +18,10 @@
 // keys, aggregate arguments): comparisons, AND/OR/NOT, [NOT] IN (literals),
 // [NOT] BETWEEN, IS [NOT] NULL, [NOT] LIKE (patterns without backslash),
 // + - * and /, CASE, COALESCE, CAST to bigint/integer/double
-// precision/text/boolean, and the virtual column _site. GROUP BY takes
+// precision/text/boolean/date, EXTRACT/date_part (year, quarter, month,
+// day, hour, minute; a BIGINT), date_trunc('year'|'month'|'day', x) (a
+// TIMESTAMP in every dialect; MySQL through DATE_FORMAT, refused for Flink,
+// which has none: see dateTrunc), and the virtual column _site. GROUP BY takes
 // expressions, positions or select-list aliases. Aggregates: COUNT(*),
 // COUNT, SUM, MIN, MAX, AVG, VAR_POP/VAR_SAMP/VARIANCE and
 // STDDEV_POP/STDDEV_SAMP/STDDEV, over expressions. After the merge:

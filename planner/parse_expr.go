@@ -304,6 +304,8 @@ func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	switch name {
 	case "pg_catalog.extract", "extract", "date_part":
 		return p.extract(fc, sc)
+	case "date_trunc":
+		return p.dateTrunc(fc, sc)
 	}
 	if !aggregateFuncs[name] {
 		return nil, p.refuse(fc.Location, fmt.Sprintf("function %s()", name), "this function is not supported",

@@ -45,6 +45,8 @@ const (
 	OpLike     Op = "like"     // Args: operand, string literal pattern (no backslash)
 	OpNotLike  Op = "not_like" // Args: operand, string literal pattern (no backslash)
 	OpExtract  Op = "extract"  // Args: string literal naming an ExtractField, operand; a BIGINT
+	// OpDateTrunc truncates a date or timestamp to a unit; a TIMESTAMP.
+	OpDateTrunc Op = "date_trunc" // Args: string literal naming a unit (year, month, day), operand
 )
 
 // ValueKind is the type of a literal.

@@ -228,6 +228,8 @@ func (r *renderer) expr(e *Expr) error {
 		return r.in(e)
 	case OpCase, OpCoalesce, OpCast, OpLike, OpNotLike, OpExtract:
 		return r.scalarOp(e)
+	case OpDateTrunc:
+		return r.dateTrunc(e)
 	case OpBetween:
 		if err := checkOperands(e, 3, 3); err != nil {
 			return err

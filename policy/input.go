@@ -217,7 +217,7 @@ func knownOp(op planner.Op) bool {
 		planner.OpEq, planner.OpNe, planner.OpLt, planner.OpLe, planner.OpGt, planner.OpGe,
 		planner.OpIn, planner.OpNotIn, planner.OpBetween, planner.OpIsNull, planner.OpIsNotNull,
 		planner.OpAdd, planner.OpSub, planner.OpMul, planner.OpDiv, planner.OpNeg,
-		planner.OpCase, planner.OpCoalesce, planner.OpCast, planner.OpLike, planner.OpNotLike, planner.OpExtract:
+		planner.OpCase, planner.OpCoalesce, planner.OpCast, planner.OpLike, planner.OpNotLike, planner.OpExtract, planner.OpDateTrunc:
 		return true
 	}
 	return false

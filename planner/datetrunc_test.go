@@ -1,0 +1,45 @@
+package planner
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestDateTruncRendersPerDialect(t *testing.T) {
+	const sql = `SELECT date_trunc('Month', day) AS m, count(*) FROM orders WHERE date_trunc('year', day) >= DATE '2024-01-01' GROUP BY 1`
+	want := map[string]string{
+		"duckdb":   `SELECT "g0", count(*) AS "a0" FROM (SELECT CAST(date_trunc('month', "day") AS TIMESTAMP) AS "g0" FROM "orders" WHERE (CAST(date_trunc('year', "day") AS TIMESTAMP) >= CAST($1 AS DATE))) AS "fedmesh_src" GROUP BY "g0"`,
+		"postgres": `SELECT "g0", count(*) AS "a0" FROM (SELECT date_trunc('month', CAST("day" AS TIMESTAMP)) AS "g0" FROM "orders" WHERE (date_trunc('year', CAST("day" AS TIMESTAMP)) >= CAST($1 AS DATE))) AS "fedmesh_src" GROUP BY "g0"`,
+		"mysql":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT CAST(DATE_FORMAT(`day`, '%Y-%m-01') AS DATETIME) AS `g0` FROM `orders` WHERE (CAST(DATE_FORMAT(`day`, '%Y-01-01') AS DATETIME) >= CAST(? AS DATE))) AS `fedmesh_src` GROUP BY `g0`",
+		"spark":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT date_trunc('MONTH', `day`) AS `g0` FROM `orders` WHERE (date_trunc('YEAR', `day`) >= CAST('2024-01-01' AS DATE))) AS `fedmesh_src` GROUP BY `g0`",
+	}
+	for name, w := range want {
+		d, err := DialectByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := renderSQLFor(t, sql, d); got != w {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, w)
+		}
+	}
+	q, err := Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Render(Split(q, []string{"a"}, testMeta())[0], Flink{}); !errors.Is(err, errNoDateTrunc) {
+		t.Errorf("Flink: err = %v, want a refusal naming date_trunc", err)
+	}
+}
+
+func TestDateTruncRefusals(t *testing.T) {
+	for _, sql := range []string{
+		`SELECT count(*) FROM orders GROUP BY date_trunc('week', day)`,
+		`SELECT count(*) FROM orders GROUP BY date_trunc(region, day)`,
+		`SELECT date_trunc('day', max(day)) FROM orders`,
+	} {
+		var pe *Error
+		if _, err := Parse(sql); !errors.As(err, &pe) {
+			t.Errorf("Parse(%q) = %v, want a refusal", sql, err)
+		}
+	}
+}
