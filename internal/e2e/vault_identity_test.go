@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
@@ -71,7 +74,17 @@ func TestVaultPKIIdentity(t *testing.T) {
 		return spy(src)
 	}
 	coordID := certs.CoordinatorID(td)
-	spies := map[string]*spySource{"coordinator": open(coordID)}
+	// The coordinator's identity comes the way a config file asks for it.
+	tokenFile := filepath.Join(t.TempDir(), "vault-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	coordSrc, err := (config.Identity{Source: "vault", SPIFFEID: coordID.String(), Vault: &config.VaultIdentity{
+		Address: addr, TokenFile: tokenFile, Mount: mount, Role: "fedmesh", TTL: config.Duration(ttl)}}).OpenIdentity(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("identity {source: vault}: %v", err)
+	}
+	spies := map[string]*spySource{"coordinator": spy(coordSrc)}
 	var sites []idSite
 	for _, s := range []string{"a", "b"} {
 		id, _ := certs.SiteID(td, s)
