@@ -101,6 +101,10 @@ func (s *evalScope) compile(e *Expr) (evalNode, error) {
 		return compileArith(e.Op, args)
 	case OpNeg:
 		return compileNeg(args)
+	case OpCase:
+		return compileCase(args)
+	case OpCoalesce:
+		return compileCoalesce(args)
 	}
 	return evalNode{}, fmt.Errorf("unknown op %q", e.Op)
 }

@@ -58,6 +58,13 @@ func TestEval(t *testing.T) {
 		{"negate decimal", Call(OpNeg, Col("d")), mdec("-150", 2), "DECIMAL(10,2)"},
 		{"negate", Call(OpNeg, Col("neg")), int64(7), "BIGINT"},
 		{"double arithmetic", Call(OpSub, Col("f"), Col("i")), -4.5, "DOUBLE"},
+		{"CASE first true branch", Call(OpCase, Call(OpGt, Col("i"), mint(10)), mstr("big"), Call(OpGt, Col("i"), mint(5)), mstr("mid"), mstr("small")), "mid", "VARCHAR"},
+		{"CASE NULL condition falls through to NULL", Call(OpCase, Call(OpGt, Col("n"), mint(1)), mint(1)), nil, "BIGINT"},
+		{"CASE promotes integer branch to double", Call(OpCase, Col("b"), Col("i"), Col("f")), 7.0, "DOUBLE"},
+		{"CASE promotes integer branch to decimal", Call(OpCase, Col("b"), Col("i"), Col("d")), mdec("700", 2), "DECIMAL(38,2)"},
+		{"COALESCE skips NULL", Call(OpCoalesce, Col("n"), mnull(), Col("neg")), int64(-7), "BIGINT"},
+		{"COALESCE of NULLs", Call(OpCoalesce, Col("n"), mnull()), nil, "BIGINT"},
+		{"COALESCE promotes to double", Call(OpCoalesce, Col("n"), mfloat(0.5)), 0.5, "DOUBLE"},
 		{"int vs decimal", Call(OpGt, Col("i"), Col("d")), true, "BOOLEAN"},
 		{"decimal vs double literal", Call(OpEq, Col("d"), mfloat(1.5)), true, "BOOLEAN"},
 		{"HUGEINT vs BIGINT", Call(OpEq, Col("h"), Col("x")), true, "BOOLEAN"},
@@ -142,5 +149,19 @@ func TestEvalErrors(t *testing.T) {
 				t.Fatalf("eval error = %v, want %v", err, tt.wantIs)
 			}
 		})
+	}
+}
+
+func TestEvalCaseRefusesIncompatibleBranches(t *testing.T) {
+	t.Parallel()
+	sc, _ := evalRow(t)
+	for _, e := range []*Expr{
+		Call(OpCase, Col("b"), Col("i"), Col("s")),
+		Call(OpCoalesce, Col("s"), Col("f")),
+		Call(OpCase, Col("i"), mint(1)),
+	} {
+		if _, err := sc.compile(e); err == nil {
+			t.Errorf("compile %+v: no error, want a refusal", e)
+		}
 	}
 }

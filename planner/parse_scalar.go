@@ -9,11 +9,11 @@ import (
 )
 
 // scalarExpr translates CASE, COALESCE and CAST. They are computed at the
-// sites (in WHERE, group keys and aggregate arguments); over aggregates,
-// after the merge, they are not supported yet.
+// sites (in WHERE, group keys and aggregate arguments); CASE and COALESCE
+// also after the merge, over aggregates (eval_case.go); CAST not yet.
 func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*Expr, error) {
 	c := constructName(n)
-	if !sc.site {
+	if _, isCast := n.Node.(*pg_query.Node_TypeCast); !sc.site && isCast {
 		return nil, p.refuse(nodeLoc(n), strings.ToUpper(c)+" in "+sc.clause, strings.ToUpper(c)+" over aggregates is not supported yet",
 			"use it inside the aggregate (SUM(CASE ... END)) or in GROUP BY")
 	}
