@@ -27,8 +27,9 @@
 // STDDEV_POP/STDDEV_SAMP/STDDEV, over expressions. After the merge:
 // arithmetic over aggregates and group keys, HAVING, ORDER BY, LIMIT and
 // OFFSET; CASE and COALESCE over aggregates and group keys (branch types
-// unify as numbers, temporals or NULL; CAST over aggregates is refused). Queries without aggregates become rows plans, which a site's
-// policy (not the planner) accepts or refuses. Everything else is refused
+// unify as numbers, temporals or NULL; CAST over aggregates is refused).
+// Queries without aggregates become rows plans, which a site's policy (not
+// the planner) accepts or refuses. Everything else is refused
 // with an *Error that names the construct, its position and what to write
 // instead.
 //
