@@ -44,7 +44,7 @@ var mysqlTruncFormat = map[string]string{"year": "%Y-01-01", "month": "%Y-%m-01"
 //   - Flink SQL has no date_trunc (only FLOOR(x TO unit), whose result type
 //     follows the operand's): refused at render time.
 //
-// The unit comes from a closed set and is written inline.
+// The unit (a closed set) is bound like every other literal.
 func (r *renderer) dateTrunc(e *Expr) error {
 	unit, err := truncUnit(e)
 	if err != nil {
@@ -53,19 +53,31 @@ func (r *renderer) dateTrunc(e *Expr) error {
 	arg := func() error { return r.expr(e.Args[1]) }
 	switch r.d.Name() {
 	case "duckdb":
-		r.b.WriteString("CAST(date_trunc('" + unit + "', ")
+		r.b.WriteString("CAST(date_trunc(")
+		if err := r.param(unit); err != nil {
+			return err
+		}
+		r.b.WriteString(", ")
 		if err := arg(); err != nil {
 			return err
 		}
 		r.b.WriteString(") AS TIMESTAMP)")
 	case "postgres":
-		r.b.WriteString("date_trunc('" + unit + "', CAST(")
+		r.b.WriteString("date_trunc(")
+		if err := r.param(unit); err != nil {
+			return err
+		}
+		r.b.WriteString(", CAST(")
 		if err := arg(); err != nil {
 			return err
 		}
 		r.b.WriteString(" AS TIMESTAMP))")
 	case "spark":
-		r.b.WriteString("date_trunc('" + strings.ToUpper(unit) + "', ")
+		r.b.WriteString("date_trunc(")
+		if err := r.param(strings.ToUpper(unit)); err != nil {
+			return err
+		}
+		r.b.WriteString(", ")
 		if err := arg(); err != nil {
 			return err
 		}
@@ -75,7 +87,11 @@ func (r *renderer) dateTrunc(e *Expr) error {
 		if err := arg(); err != nil {
 			return err
 		}
-		r.b.WriteString(", '" + mysqlTruncFormat[unit] + "') AS DATETIME)")
+		r.b.WriteString(", ")
+		if err := r.param(mysqlTruncFormat[unit]); err != nil {
+			return err
+		}
+		r.b.WriteString(") AS DATETIME)")
 	default:
 		return fmt.Errorf("%w (%s); group or filter by EXTRACT(year/month/day FROM x) instead", errNoDateTrunc, r.d.Name())
 	}

@@ -2,23 +2,25 @@ package planner
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
 func TestDateTruncRendersPerDialect(t *testing.T) {
 	const sql = `SELECT date_trunc('Month', day) AS m, count(*) FROM orders WHERE date_trunc('year', day) >= DATE '2024-01-01' GROUP BY 1`
 	want := map[string]string{
-		"duckdb":   `SELECT "g0", count(*) AS "a0" FROM (SELECT CAST(date_trunc('month', "day") AS TIMESTAMP) AS "g0" FROM "orders" WHERE (CAST(date_trunc('year', "day") AS TIMESTAMP) >= CAST($1 AS DATE))) AS "fedmesh_src" GROUP BY "g0"`,
-		"postgres": `SELECT "g0", count(*) AS "a0" FROM (SELECT date_trunc('month', CAST("day" AS TIMESTAMP)) AS "g0" FROM "orders" WHERE (date_trunc('year', CAST("day" AS TIMESTAMP)) >= CAST($1 AS DATE))) AS "fedmesh_src" GROUP BY "g0"`,
-		"mysql":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT CAST(DATE_FORMAT(`day`, '%Y-%m-01') AS DATETIME) AS `g0` FROM `orders` WHERE (CAST(DATE_FORMAT(`day`, '%Y-01-01') AS DATETIME) >= CAST(? AS DATE))) AS `fedmesh_src` GROUP BY `g0`",
-		"spark":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT date_trunc('MONTH', `day`) AS `g0` FROM `orders` WHERE (date_trunc('YEAR', `day`) >= CAST('2024-01-01' AS DATE))) AS `fedmesh_src` GROUP BY `g0`",
+		"duckdb":   `SELECT "g0", count(*) AS "a0" FROM (SELECT CAST(date_trunc($1, "day") AS TIMESTAMP) AS "g0" FROM "orders" WHERE (CAST(date_trunc($2, "day") AS TIMESTAMP) >= CAST($3 AS DATE))) AS "fedmesh_src" GROUP BY "g0"` + " [month year 2024-01-01]",
+		"postgres": `SELECT "g0", count(*) AS "a0" FROM (SELECT date_trunc($1, CAST("day" AS TIMESTAMP)) AS "g0" FROM "orders" WHERE (date_trunc($2, CAST("day" AS TIMESTAMP)) >= CAST($3 AS DATE))) AS "fedmesh_src" GROUP BY "g0"` + " [month year 2024-01-01]",
+		"mysql":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT CAST(DATE_FORMAT(`day`, ?) AS DATETIME) AS `g0` FROM `orders` WHERE (CAST(DATE_FORMAT(`day`, ?) AS DATETIME) >= CAST(? AS DATE))) AS `fedmesh_src` GROUP BY `g0` [%Y-%m-01 %Y-01-01 2024-01-01]",
+		"spark":    "SELECT `g0`, count(*) AS `a0` FROM (SELECT date_trunc('MONTH', `day`) AS `g0` FROM `orders` WHERE (date_trunc('YEAR', `day`) >= CAST('2024-01-01' AS DATE))) AS `fedmesh_src` GROUP BY `g0` []",
 	}
 	for name, w := range want {
 		d, err := DialectByName(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := renderSQLFor(t, sql, d); got != w {
+		got, args := renderSQLFor(t, sql, d)
+		if got = fmt.Sprintf("%s %v", got, args); got != w {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, w)
 		}
 	}
