@@ -24,6 +24,7 @@ var refusedQueries = []struct {
 	{"join on _site equality with a column", `SELECT count(*) FROM sales s JOIN items i ON s.id = i.id AND s._site = i.region`, "_site in a join condition", 70, "each site joins only its own rows"},
 	{"join on inequality", `SELECT count(*) FROM sales s JOIN items i ON s.id < i.id`, "join condition", 51, "only equalities"},
 	{"unqualified column of a join", `SELECT region, count(*) FROM sales s JOIN items i USING (id) GROUP BY region`, `column "region"`, 71, "must be qualified"},
+	{"star over a join", `SELECT * FROM sales s JOIN items i USING (id)`, "* over a join", 8, "not supported"},
 	{"self join", `SELECT count(*) FROM sales a JOIN sales b USING (id)`, "self-join", 30, "joined with itself"},
 	{"three tables", `SELECT count(*) FROM sales a JOIN items b USING (id) JOIN shops c USING (shop)`, "join of more than two tables", 30, "more than two tables"},
 	{"join without keys", `SELECT count(*) FROM sales s JOIN items i ON s._site = i._site`, "join without keys", 30, "needs an equality"},

@@ -23,6 +23,9 @@ func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 		if len(targets) > 1 {
 			return p.refuse(rt.Location, "*", "SELECT * cannot be combined with other select items", "write SELECT * alone or list the columns")
 		}
+		if p.join != nil {
+			return p.refuse(rt.Location, "* over a join", "SELECT * over a join is not supported", "list the qualified columns")
+		}
 		if cr := rt.Val.GetColumnRef(); len(cr.Fields) == 2 && cr.Fields[0].GetString_().GetSval() != p.qualifier {
 			return p.refuse(rt.Location, fmt.Sprintf("table %q", cr.Fields[0].GetString_().GetSval()), "missing FROM-clause entry for this table", fmt.Sprintf("write %s.* or *", p.qualifier))
 		} else if len(cr.Fields) > 2 {
