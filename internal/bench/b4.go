@@ -293,8 +293,15 @@ func runB4(ctx context.Context, e *env, b *Bench) error {
 	}
 	defer stopAgents(procs)
 	startup := time.Since(t0)
+	// Listening is not idle: let the agents finish starting up (engine,
+	// policy compilation) so their start does not land in the first runs.
+	settle := 15 * time.Second
+	if maxN < 10 {
+		settle = time.Second
+	}
+	time.Sleep(settle)
 	b.Setup = []string{
-		fmt.Sprintf("%d site-agent processes (bin/site-agent, DuckDB threads 1, memory_limit 64MB, one %d-row Parquet table each, built-in policy, durable audit), each on its own 127.0.0.1 port with its own SVID; all were up after %.1f s", maxN, tinyRows, startup.Seconds()),
+		fmt.Sprintf("%d site-agent processes (bin/site-agent, DuckDB threads 1, memory_limit 64MB, one %d-row Parquet table each, built-in policy, durable audit), each on its own 127.0.0.1 port with its own SVID; all were up after %.1f s, then left %s to settle", maxN, tinyRows, startup.Seconds(), settle),
 		fmt.Sprintf("an in-process coordinator over the first N of them; query %s through the HTTP API; %d sequential runs per N after 10 warm-ups (which open the N mTLS connections)", trivialSQL, e.opts.B4Runs),
 		fmt.Sprintf("everything shares %d cores: at N = 100 one query wakes 100 processes, each evaluating policy, querying DuckDB and fsyncing its audit log", e.cpus()),
 	}
