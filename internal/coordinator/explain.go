@@ -1,10 +1,8 @@
 package coordinator
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/fedmesh/fedmesh/planner"
@@ -34,37 +32,6 @@ func (c *Coordinator) Explain(an Analyst, sql, purpose string) (*planner.Explana
 	}
 	c.log.Info("explain", "analyst", an.ID, "sites", len(ex.Sites))
 	return ex, nil
-}
-
-func (c *Coordinator) handleExplain(w http.ResponseWriter, r *http.Request) {
-	an, ok := c.authenticate(bearer(r))
-	if !ok {
-		writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
-			Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
-		return
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	dec.DisallowUnknownFields()
-	var req queryRequest
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
-			Message: "request body must be JSON {\"sql\": \"...\", \"purpose\": \"...\"}: " + err.Error()})
-		return
-	}
-	if strings.TrimSpace(req.SQL) == "" {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
-		return
-	}
-	ex, err := c.Explain(an, req.SQL, req.Purpose)
-	if err != nil {
-		var qe *QueryError
-		if !errors.As(err, &qe) {
-			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
-		}
-		writeError(w, qe)
-		return
-	}
-	writeJSON(w, http.StatusOK, ex)
 }
 
 // siteHas reports whether site holds logical table (a site that declares

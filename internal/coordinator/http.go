@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,9 +14,18 @@ const maxRequestBytes = 1 << 20
 
 func (c *Coordinator) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/query", c.handleQuery)
-	mux.HandleFunc("POST /v1/explain", c.handleExplain)
-	mux.HandleFunc("POST /v1/policy/explain", c.handlePolicyExplain)
+	mux.HandleFunc("POST /v1/query", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
+		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
+			return c.Query(ctx, an, req.SQL, req.Purpose)
+		}))
+	mux.HandleFunc("POST /v1/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
+		func(_ context.Context, an Analyst, req queryRequest) (any, error) {
+			return c.Explain(an, req.SQL, req.Purpose)
+		}))
+	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
+		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
+			return c.PolicyExplain(ctx, an, req.SQL, req.Purpose, req.Sites)
+		}))
 	c.reviewRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
@@ -28,35 +38,42 @@ type queryRequest struct {
 	Purpose string `json:"purpose"`
 }
 
-func (c *Coordinator) handleQuery(w http.ResponseWriter, r *http.Request) {
-	an, ok := c.authenticate(bearer(r))
-	if !ok {
-		writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
-			Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
-		return
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	dec.DisallowUnknownFields()
-	var req queryRequest
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
-			Message: "request body must be JSON {\"sql\": \"...\", \"purpose\": \"...\"}: " + err.Error()})
-		return
-	}
-	if strings.TrimSpace(req.SQL) == "" {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
-		return
-	}
-	ans, err := c.Query(r.Context(), an, req.SQL, req.Purpose)
-	if err != nil {
-		var qe *QueryError
-		if !errors.As(err, &qe) {
-			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+func (q queryRequest) sqlText() string { return q.SQL }
+
+// sqlEndpoint serves one of the SQL endpoints: it authenticates the analyst,
+// decodes a strict JSON body of the given shape that must carry SQL, runs
+// do, and writes its result or its error. The endpoints differ only in do.
+func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, do func(context.Context, Analyst, R) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		an, ok := c.authenticate(bearer(r))
+		if !ok {
+			writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
+				Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
+			return
 		}
-		writeError(w, qe)
-		return
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+		dec.DisallowUnknownFields()
+		var req R
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
+				Message: "request body must be JSON " + shape + ": " + err.Error()})
+			return
+		}
+		if strings.TrimSpace(req.sqlText()) == "" {
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
+			return
+		}
+		out, err := do(r.Context(), an, req)
+		if err != nil {
+			var qe *QueryError
+			if !errors.As(err, &qe) {
+				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+			}
+			writeError(w, qe)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
-	writeJSON(w, http.StatusOK, ans)
 }
 
 func bearer(r *http.Request) string {

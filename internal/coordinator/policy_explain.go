@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +26,8 @@ type policyExplainRequest struct {
 	Purpose string   `json:"purpose"`
 	Sites   []string `json:"sites,omitempty"` // only these sites; all participants when empty
 }
+
+func (q policyExplainRequest) sqlText() string { return q.SQL }
 
 // PolicyExplain plans sql as Query would and asks each participating site
 // (or only those in sites) for the decision its policy would make, without
@@ -83,35 +84,4 @@ func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpos
 			Message: "the coordinator could not record the policy explain in its audit log", QueryID: qid}
 	}
 	return ex, nil
-}
-
-func (c *Coordinator) handlePolicyExplain(w http.ResponseWriter, r *http.Request) {
-	an, ok := c.authenticate(bearer(r))
-	if !ok {
-		writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
-			Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
-		return
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	dec.DisallowUnknownFields()
-	var req policyExplainRequest
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
-			Message: "request body must be JSON {\"sql\": \"...\", \"purpose\": \"...\", \"sites\": [...]}: " + err.Error()})
-		return
-	}
-	if strings.TrimSpace(req.SQL) == "" {
-		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
-		return
-	}
-	ex, err := c.PolicyExplain(r.Context(), an, req.SQL, req.Purpose, req.Sites)
-	if err != nil {
-		var qe *QueryError
-		if !errors.As(err, &qe) {
-			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
-		}
-		writeError(w, qe)
-		return
-	}
-	writeJSON(w, http.StatusOK, ex)
 }

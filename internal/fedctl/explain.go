@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/fedmesh/fedmesh/planner"
@@ -35,33 +34,15 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"sql": fs.Arg(0)})
+	body := map[string]string{"sql": fs.Arg(0)}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*coord, "/")+"/v1/explain", bytes.NewReader(body))
+	status, raw, err := postCoordinator(ctx, *coord, "/v1/explain", tok, body)
 	if err != nil {
-		return fmt.Errorf("--coordinator %q: %w", *coord, err)
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: %w", *coord, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: read response: %w", *coord, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error *answerError `json:"error"`
-		}
-		if json.Unmarshal(raw, &e) != nil || e.Error == nil {
-			return fmt.Errorf("coordinator %s answered HTTP %d: %s", *coord, resp.StatusCode, bytes.TrimSpace(raw))
-		}
-		printError(stderr, e.Error)
-		return errReported
+	if status != http.StatusOK {
+		return coordinatorError(stderr, *coord, status, raw)
 	}
 	if *format == "json" {
 		_, err := stdout.Write(raw)

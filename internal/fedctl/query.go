@@ -70,27 +70,16 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"sql": fs.Arg(0), "purpose": *purpose})
+	body := map[string]string{"sql": fs.Arg(0), "purpose": *purpose}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(*coord, "/")+"/v1/query", bytes.NewReader(body))
+	status, raw, err := postCoordinator(ctx, *coord, "/v1/query", tok, body)
 	if err != nil {
-		return fmt.Errorf("--coordinator %q: %w", *coord, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: %w", *coord, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: read response: %w", *coord, err)
+		return err
 	}
 	if *format == "json" {
 		_, _ = stdout.Write(raw)
-		if resp.StatusCode != http.StatusOK {
+		if status != http.StatusOK {
 			return errReported
 		}
 		return nil
@@ -99,7 +88,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&ans); err != nil {
-		return fmt.Errorf("coordinator %s answered HTTP %d with an unreadable body: %w", *coord, resp.StatusCode, err)
+		return fmt.Errorf("coordinator %s answered HTTP %d with an unreadable body: %w", *coord, status, err)
 	}
 	if ans.Error != nil {
 		printError(stderr, ans.Error)
@@ -109,6 +98,44 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return writeCSV(stdout, &ans)
 	}
 	return writeTable(stdout, &ans)
+}
+
+// postCoordinator POSTs body as JSON to path on the coordinator with the
+// analyst's bearer token and returns the HTTP status and the raw answer.
+func postCoordinator(ctx context.Context, coord, path, token string, body any) (int, []byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(coord, "/")+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, fmt.Errorf("--coordinator %q: %w", coord, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("coordinator %s: %w", coord, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("coordinator %s: read response: %w", coord, err)
+	}
+	return resp.StatusCode, raw, nil
+}
+
+// coordinatorError reports a non-200 answer: the coordinator's structured
+// error when it sent one, else the raw body.
+func coordinatorError(stderr io.Writer, coord string, status int, raw []byte) error {
+	var e struct {
+		Error *answerError `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error == nil {
+		return fmt.Errorf("coordinator %s answered HTTP %d: %s", coord, status, bytes.TrimSpace(raw))
+	}
+	printError(stderr, e.Error)
+	return errReported
 }
 
 func resolveToken(token, file string) (string, error) {
