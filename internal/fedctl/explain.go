@@ -16,11 +16,8 @@ import (
 // each site's SQL in its dialect and the merge plan. Nothing runs.
 func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explain", stderr)
-	coord := fs.String("coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
-	token := fs.String("token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the analyst bearer token")
+	cf := coordinatorFlags(fs, 30*time.Second)
 	format := fs.String("format", "text", "output format: text or json")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,19 +27,19 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("%w: --format %q: want text or json", errUsage, *format)
 	}
-	tok, err := resolveToken(*token, *tokenFile)
+	tok, err := cf.resolveToken()
 	if err != nil {
 		return err
 	}
 	body := map[string]string{"sql": fs.Arg(0)}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, *coord, "/v1/explain", tok, body)
+	status, raw, err := postCoordinator(ctx, cf.url, "/v1/explain", tok, body)
 	if err != nil {
 		return err
 	}
 	if status != http.StatusOK {
-		return coordinatorError(stderr, *coord, status, raw)
+		return coordinatorError(stderr, cf.url, status, raw)
 	}
 	if *format == "json" {
 		_, err := stdout.Write(raw)
@@ -52,7 +49,7 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&ex); err != nil {
-		return fmt.Errorf("coordinator %s answered with an unreadable plan: %w", *coord, err)
+		return fmt.Errorf("coordinator %s answered with an unreadable plan: %w", cf.url, err)
 	}
 	writeExplanation(stdout, &ex)
 	return nil

@@ -55,13 +55,10 @@ type policyExplanation struct {
 // would decide on its part of a query, without running it.
 func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("policy explain", stderr)
-	coord := fs.String("coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
-	token := fs.String("token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the analyst bearer token")
+	cf := coordinatorFlags(fs, 30*time.Second)
 	purpose := fs.String("purpose", "", "the purpose to declare, as for a real query")
 	sites := fs.String("site", "", "only these sites (comma-separated); default every participating site")
 	format := fs.String("format", "text", "output format: text or json")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,19 +68,19 @@ func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("%w: --format %q: want text or json", errUsage, *format)
 	}
-	tok, err := resolveToken(*token, *tokenFile)
+	tok, err := cf.resolveToken()
 	if err != nil {
 		return err
 	}
 	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose, "sites": splitList(*sites)}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, *coord, "/v1/policy/explain", tok, body)
+	status, raw, err := postCoordinator(ctx, cf.url, "/v1/policy/explain", tok, body)
 	if err != nil {
 		return err
 	}
 	if status != http.StatusOK {
-		return coordinatorError(stderr, *coord, status, raw)
+		return coordinatorError(stderr, cf.url, status, raw)
 	}
 	if *format == "json" {
 		_, err := stdout.Write(raw)
@@ -91,7 +88,7 @@ func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	var ex policyExplanation
 	if err := json.Unmarshal(raw, &ex); err != nil {
-		return fmt.Errorf("coordinator %s answered with an unreadable explanation: %w", *coord, err)
+		return fmt.Errorf("coordinator %s answered with an unreadable explanation: %w", cf.url, err)
 	}
 	writePolicyExplanation(stdout, &ex)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,12 +50,9 @@ type answerError struct {
 
 func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("query", stderr)
-	coord := fs.String("coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
-	token := fs.String("token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
-	tokenFile := fs.String("token-file", "", "file holding the analyst bearer token")
+	cf := coordinatorFlags(fs, 2*time.Minute)
 	purpose := fs.String("purpose", "", "why the query is asked (policies may require it)")
 	format := fs.String("format", "table", "output format: table, csv or json")
-	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,14 +64,14 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("%w: --format %q: want table, csv or json", errUsage, *format)
 	}
-	tok, err := resolveToken(*token, *tokenFile)
+	tok, err := cf.resolveToken()
 	if err != nil {
 		return err
 	}
 	body := map[string]string{"sql": fs.Arg(0), "purpose": *purpose}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, *coord, "/v1/query", tok, body)
+	status, raw, err := postCoordinator(ctx, cf.url, "/v1/query", tok, body)
 	if err != nil {
 		return err
 	}
@@ -88,7 +86,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&ans); err != nil {
-		return fmt.Errorf("coordinator %s answered HTTP %d with an unreadable body: %w", *coord, status, err)
+		return fmt.Errorf("coordinator %s answered HTTP %d with an unreadable body: %w", cf.url, status, err)
 	}
 	if ans.Error != nil {
 		printError(stderr, ans.Error)
@@ -138,12 +136,30 @@ func coordinatorError(stderr io.Writer, coord string, status int, raw []byte) er
 	return errReported
 }
 
-func resolveToken(token, file string) (string, error) {
+// coordFlags are the flags every command that talks to the coordinator
+// takes: where it is, the analyst's token, and how long to wait.
+type coordFlags struct {
+	url, token, tokenFile string
+	timeout               time.Duration
+}
+
+func coordinatorFlags(fs *flag.FlagSet, timeout time.Duration) *coordFlags {
+	cf := &coordFlags{}
+	fs.StringVar(&cf.url, "coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
+	fs.StringVar(&cf.token, "token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
+	fs.StringVar(&cf.tokenFile, "token-file", "", "file holding the analyst bearer token")
+	fs.DurationVar(&cf.timeout, "timeout", timeout, "give up after this long")
+	return cf
+}
+
+// resolveToken picks the analyst's token: --token, then --token-file, then
+// $FEDMESH_TOKEN.
+func (cf *coordFlags) resolveToken() (string, error) {
 	switch {
-	case token != "":
-		return token, nil
-	case file != "":
-		b, err := os.ReadFile(file)
+	case cf.token != "":
+		return cf.token, nil
+	case cf.tokenFile != "":
+		b, err := os.ReadFile(cf.tokenFile)
 		if err != nil {
 			return "", fmt.Errorf("--token-file: %w", err)
 		}
