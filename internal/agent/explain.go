@@ -37,14 +37,9 @@ func (h *handler) Explain(ctx context.Context, peer spiffeid.ID, sp *planner.Sub
 }
 
 func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.ExplainResult, error) {
-	if err := sp.Validate(); err != nil {
-		rec.Decision, rec.Error = "error", err.Error()
-		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
-	}
-	if sp.Site != h.site {
-		msg := fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)
-		rec.Decision, rec.Error = "error", msg
-		return nil, &flight.PlanError{Site: h.site, Msg: msg}
+	if err := h.checkAddressed(sp); err != nil {
+		rec.Decision, rec.Error = "error", err.Msg
+		return nil, err
 	}
 	dec, _, err := h.decideWith(ctx, sp, rec, h.rate.peek(sp.Analyst, time.Now()))
 	obl, merr := json.Marshal(dec.Obligations)
@@ -70,11 +65,10 @@ func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.R
 		return nil, err
 	}
 	rec.Decision, rec.Reasons = "allow", dec.Reasons
-	sql, _, err := planner.Render(sp, h.dialect)
+	_, sql, _, err := h.render(ctx, sp, rec)
 	if err != nil {
-		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+		return nil, err
 	}
 	res.EngineSQL = sql
-	rec.Details["engine_sql"] = sql
 	return res, nil
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,5 +89,42 @@ func TestExplainMatchesTheRealDecision(t *testing.T) {
 				t.Errorf("bundle revision: explain %q, serve %v", ex.BundleRevision, rec["bundle_revision"])
 			}
 		})
+	}
+}
+
+// TestExplainShowsPhysicalSQL: on a site whose catalog renames the table
+// and a column, explain shows the SQL a run executes, over physical names.
+func TestExplainShowsPhysicalSQL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	def, err := policy.LoadDefault(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, auditPath := newTestHandler(t, policy.NewHolder(def, nil))
+	h.catalog = planner.Catalog{"orders": {Physical: "sales", Columns: map[string]string{"geo": "region"}}}
+	plan := func() *planner.SubPlan {
+		sp := salesByRegion()
+		sp.Table, sp.GroupBy[0].Expr = "orders", planner.Col("geo")
+		return sp
+	}
+	peer := spiffeid.RequireFromString("spiffe://example.org/coordinator")
+	ex, err := h.Explain(ctx, peer, plan())
+	if err != nil || !ex.Allow {
+		t.Fatalf("Explain: %+v, %v", ex, err)
+	}
+	res, err := h.Serve(ctx, peer, plan())
+	if err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	for _, b := range res.Batches {
+		b.Release()
+	}
+	served := lastAuditRecord(t, auditPath)["details"].(map[string]any)["engine_sql"]
+	if served != ex.EngineSQL {
+		t.Errorf("explained SQL differs from the executed one:\nexplain: %s\nserve:   %v", ex.EngineSQL, served)
+	}
+	if !strings.Contains(ex.EngineSQL, `"sales"`) || !strings.Contains(ex.EngineSQL, `"region"`) || strings.Contains(ex.EngineSQL, `"orders"`) {
+		t.Errorf("explained SQL is not over the physical names: %s", ex.EngineSQL)
 	}
 }

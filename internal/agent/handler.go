@@ -74,11 +74,8 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 }
 
 func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.Result, error) {
-	if err := sp.Validate(); err != nil {
-		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
-	}
-	if sp.Site != h.site {
-		return nil, &flight.PlanError{Site: h.site, Msg: fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)}
+	if err := h.checkAddressed(sp); err != nil {
+		return nil, err
 	}
 
 	dec, drec, err := h.decide(ctx, sp, rec)
@@ -86,21 +83,9 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, err
 	}
 
-	eng, dialect, choice, err := h.chooseEngine(ctx, sp)
+	eng, sql, args, err := h.render(ctx, sp, rec)
 	if err != nil {
-		return nil, fmt.Errorf("site %q: %w", h.site, err)
-	}
-	psp, err := h.toPhysical(sp)
-	if err != nil {
-		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
-	}
-	sql, args, err := planner.Render(psp, dialect)
-	if err != nil {
-		return nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
-	}
-	rec.Details["engine_sql"], rec.Details["engine"] = sql, dialect.Name()
-	if choice != nil {
-		rec.Details["engine_profile"] = choice
+		return nil, err
 	}
 
 	if err := h.acquire(ctx); err != nil {
@@ -143,6 +128,41 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 			DecisionID:       dec.DecisionID,
 		},
 	}, nil
+}
+
+// checkAddressed validates sp's structure and that it is meant for this
+// site; a run and an explain refuse the same plans.
+func (h *handler) checkAddressed(sp *planner.SubPlan) *flight.PlanError {
+	if err := sp.Validate(); err != nil {
+		return &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	if sp.Site != h.site {
+		return &flight.PlanError{Site: h.site, Msg: fmt.Sprintf("sub-plan is addressed to site %q, this is site %q", sp.Site, h.site)}
+	}
+	return nil
+}
+
+// render picks the engine for sp and renders its SQL over the site's
+// physical names, recording both in rec. A run and an explain go through it
+// alike, so an explain shows the SQL a run would execute.
+func (h *handler) render(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (enginebridge.Engine, string, []any, error) {
+	eng, dialect, choice, err := h.chooseEngine(ctx, sp)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	psp, err := h.toPhysical(sp)
+	if err != nil {
+		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	sql, args, err := planner.Render(psp, dialect)
+	if err != nil {
+		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
+	}
+	rec.Details["engine_sql"], rec.Details["engine"] = sql, dialect.Name()
+	if choice != nil {
+		rec.Details["engine_profile"] = choice
+	}
+	return eng, sql, args, nil
 }
 
 // acquire waits for a concurrency slot until ctx ends.
