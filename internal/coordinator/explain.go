@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -12,13 +11,9 @@ import (
 // participating site's engine SQL in that site's dialect, and the merge
 // plan. It contacts no site and runs nothing, so it is not audited.
 func (c *Coordinator) Explain(an Analyst, sql, purpose string) (*planner.Explanation, error) {
-	q, err := planner.Parse(sql)
+	q, err := parse(sql)
 	if err != nil {
-		var pe *planner.Error
-		if errors.As(err, &pe) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
-		}
-		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+		return nil, err
 	}
 	sites := make([]planner.SiteDialect, 0, len(c.cfg.Sites))
 	for _, s := range c.cfg.Sites {

@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -35,24 +34,16 @@ func (q policyExplainRequest) sqlText() string { return q.SQL }
 // sub-plan; a site that cannot be asked is reported with its error. The
 // dry run is audited here and at each site.
 func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpose string, sites []string) (*PolicyExplanation, error) {
-	q, err := planner.Parse(sql)
+	q, names, _, err := c.plan(sql)
 	if err != nil {
-		var pe *planner.Error
-		if errors.As(err, &pe) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
-		}
-		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+		return nil, err
 	}
-	names := make([]string, 0, len(c.cfg.Sites))
-	for _, s := range c.cfg.Sites {
-		names = append(names, s.Name)
-	}
+	all := c.siteNames()
 	for _, s := range sites {
-		if !slices.Contains(names, s) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf("sites: unknown site %q (known: %s)", s, strings.Join(names, ", "))}
+		if !slices.Contains(all, s) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf("sites: unknown site %q (known: %s)", s, strings.Join(all, ", "))}
 		}
 	}
-	names = planner.Participants(q, names)
 	if len(sites) > 0 {
 		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(sites, n) })
 	}

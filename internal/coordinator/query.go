@@ -88,27 +88,13 @@ func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string
 }
 
 func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, rec *audit.Record) (*Answer, error) {
-	q, err := planner.Parse(sql)
+	q, names, lacking, err := c.plan(sql)
 	if err != nil {
-		var pe *planner.Error
-		if errors.As(err, &pe) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
-		}
-		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+		return nil, err
 	}
 	deadline := time.Now().Add(c.cfg.QueryTimeout)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-
-	names := make([]string, 0, len(c.cfg.Sites))
-	for _, s := range c.cfg.Sites {
-		names = append(names, s.Name)
-	}
-	// A filter on _site, or a site's declared tables, may leave sites out.
-	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
-	}
-	names, lacking := planner.ParticipantsByCatalog(q, names, c.siteHas)
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}
 	for _, sp := range planner.Split(q, names, meta) {
@@ -155,6 +141,44 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		ans.Rows = [][]any{}
 	}
 	return ans, nil
+}
+
+// parse parses sql, turning a refusal into the analyst's parse_error with
+// its position.
+func parse(sql string) (*planner.Query, error) {
+	q, err := planner.Parse(sql)
+	if err != nil {
+		var pe *planner.Error
+		if errors.As(err, &pe) {
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
+		}
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
+	return q, nil
+}
+
+// plan parses sql and picks the sites that take part, the same way for a
+// run and for a policy dry run: a filter on _site or a site's declared
+// tables may leave sites out (lacking: sites without the table), and a join
+// must find both tables at every site that takes part.
+func (c *Coordinator) plan(sql string) (q *planner.Query, participants, lacking []string, err error) {
+	if q, err = parse(sql); err != nil {
+		return nil, nil, nil, err
+	}
+	names := c.siteNames()
+	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
+		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+	}
+	participants, lacking = planner.ParticipantsByCatalog(q, names, c.siteHas)
+	return q, participants, lacking, nil
+}
+
+func (c *Coordinator) siteNames() []string {
+	names := make([]string, 0, len(c.cfg.Sites))
+	for _, s := range c.cfg.Sites {
+		names = append(names, s.Name)
+	}
+	return names
 }
 
 // siteFailure turns a fan-out error into what the analyst sees, naming the

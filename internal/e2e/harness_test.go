@@ -87,8 +87,11 @@ type fedOptions struct {
 	queryTimeout time.Duration
 	// tables and catalogs, per site, replace the site's engine tables and
 	// give it a logical → physical catalog.
-	tables   map[string][]enginebridge.TableSource
-	catalogs map[string]planner.Catalog
+	tables map[string][]enginebridge.TableSource
+	// coordTables, per site, is the list of logical tables the coordinator
+	// is told the site holds (unset: every table).
+	coordTables map[string][]string
+	catalogs    map[string]planner.Catalog
 }
 
 type federation struct {
@@ -194,7 +197,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 		if want, ok := opts.expectSite[s]; ok {
 			id = want
 		}
-		coordSites = append(coordSites, coordinator.Site{Name: s, Addr: lis.Addr().String(), ID: id})
+		coordSites = append(coordSites, coordinator.Site{Name: s, Addr: lis.Addr().String(), ID: id, Tables: opts.coordTables[s]})
 	}
 
 	identity := certs.CoordinatorName

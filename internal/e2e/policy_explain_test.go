@@ -92,3 +92,32 @@ func TestPolicyExplainMatchesTheRealQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyExplainAsksTheSitesARunWould: a site the coordinator knows
+// lacks the query's table takes no part in a run, so a policy dry run does
+// not ask it either.
+func TestPolicyExplainAsksTheSitesARunWould(t *testing.T) {
+	t.Parallel()
+	fed := startFederation(t, fedOptions{coordTables: map[string][]string{"c": {"sales"}}})
+	const q = "SELECT segment, COUNT(*) AS n FROM customers GROUP BY segment"
+	run := fed.query(q)
+	if run.Status != 200 {
+		t.Fatalf("HTTP %d: %+v", run.Status, run.Error)
+	}
+	var ran []string
+	for _, s := range run.Sites {
+		if s.Status == "ok" {
+			ran = append(ran, s.Site)
+		}
+	}
+	var asked []string
+	for _, s := range fed.policyExplain(q).Sites {
+		asked = append(asked, s.Site)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, ran); diff != "" {
+		t.Fatalf("sites that ran (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ran, asked); diff != "" {
+		t.Errorf("policy explain asked other sites than the run used (-run +explain):\n%s", diff)
+	}
+}
