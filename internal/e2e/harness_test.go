@@ -29,6 +29,9 @@ import (
 var (
 	td     = spiffeid.RequireTrustDomainFromString("example.org")
 	sites3 = []string{"a", "b", "c"}
+	// sites5 have data and identities in the shared fixture too; only the
+	// five-engine federation uses d and e.
+	sites5 = []string{"a", "b", "c", "d", "e"}
 )
 
 // fixture is the data and identities shared by every federation a test
@@ -54,11 +57,11 @@ func sharedFixture(t *testing.T) fixture {
 		}
 		fix.dir = dir
 		fix.files = map[string]sampledata.Files{}
-		if _, err := certs.InitDevCA(certs.DevCAOptions{TrustDomain: td.Name(), OutDir: filepath.Join(dir, "certs"), Sites: sites3}); err != nil {
+		if _, err := certs.InitDevCA(certs.DevCAOptions{TrustDomain: td.Name(), OutDir: filepath.Join(dir, "certs"), Sites: sites5}); err != nil {
 			fixErr = err
 			return
 		}
-		for _, s := range sites3 {
+		for _, s := range sites5 {
 			f, err := sampledata.Generate(context.Background(), filepath.Join(dir, "data", s), s, sampledata.Options{Seed: 7})
 			if err != nil {
 				fixErr = err
@@ -92,6 +95,8 @@ type fedOptions struct {
 	// is told the site holds (unset: every table).
 	coordTables map[string][]string
 	catalogs    map[string]planner.Catalog
+	// sites lists the federation's sites (unset: sites3).
+	sites []string
 }
 
 type federation struct {
@@ -143,7 +148,11 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 	certDir := filepath.Join(fx.dir, "certs")
 	coordID := certs.CoordinatorID(td)
 	var coordSites []coordinator.Site
-	for _, s := range sites3 {
+	sites := opts.sites
+	if sites == nil {
+		sites = sites3
+	}
+	for _, s := range sites {
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

@@ -31,6 +31,12 @@ type refCase struct {
 // many groups each site should have suppressed.
 func reference(t *testing.T, fx fixture, c refCase, k int) ([][]any, map[string]int64) {
 	t.Helper()
+	return referenceOver(t, fx, sites3, c, k)
+}
+
+// referenceOver is reference over the given sites of the fixture.
+func referenceOver(t *testing.T, fx fixture, sites []string, c refCase, k int) ([][]any, map[string]int64) {
+	t.Helper()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +51,7 @@ func reference(t *testing.T, fx fixture, c refCase, k int) ([][]any, map[string]
 	}
 	for _, table := range []string{"sales", "customers"} {
 		var parts []string
-		for _, s := range sites3 {
+		for _, s := range sites {
 			path := fx.files[s].Sales
 			if table == "customers" {
 				path = fx.files[s].Customers
@@ -73,8 +79,8 @@ func reference(t *testing.T, fx fixture, c refCase, k int) ([][]any, map[string]
 			if c.where != "" {
 				cond = c.where
 			}
-			exec(fmt.Sprintf("CREATE TEMP VIEW small AS SELECT s._site FROM (VALUES ('a'), ('b'), ('c')) s(_site) "+
-				"WHERE (SELECT count(*) FROM u_%s u WHERE u._site = s._site AND (%s)) < %d", c.table, cond, k))
+			exec(fmt.Sprintf("CREATE TEMP VIEW small AS SELECT s._site FROM (VALUES %s) s(_site) "+
+				"WHERE (SELECT count(*) FROM u_%s u WHERE u._site = s._site AND (%s)) < %d", siteValues(sites), c.table, cond, k))
 		} else {
 			exec(fmt.Sprintf("CREATE TEMP VIEW small AS SELECT %s FROM u_%s %s GROUP BY %s HAVING count(*) < %d", group, c.table, where, group, k))
 		}
@@ -197,4 +203,13 @@ func diffRows(got, want [][]any) string {
 		}
 	}
 	return ""
+}
+
+// siteValues renders sites as a VALUES list: ('a'), ('b'), ...
+func siteValues(sites []string) string {
+	vals := make([]string, len(sites))
+	for i, s := range sites {
+		vals[i] = "('" + s + "')"
+	}
+	return strings.Join(vals, ", ")
 }
