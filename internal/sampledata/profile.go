@@ -29,8 +29,9 @@ type Profile struct {
 	// Rare holds, for each rare region, the exact number of sales rows per
 	// year (index 0 is FirstYear). Regions absent from the map have no rows.
 	Rare map[string][NumYears]int
-	// IDBase is added to the 1-based row numbers to form order_id and
-	// customer_id, keeping ids unique across sites.
+	// IDBase is added to the 1-based row numbers to form order_id, keeping
+	// order ids unique across sites. Customer ids are not offset: they
+	// repeat across sites on purpose (see generate).
 	IDBase int64
 }
 

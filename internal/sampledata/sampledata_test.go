@@ -181,6 +181,26 @@ func TestRareRegions(t *testing.T) {
 	}
 }
 
+// TestCustomerIDsRepeatAcrossSites checks the property the join tests rely
+// on: every site numbers its customers 1..N, with its own attributes, so
+// the same id names different customers at different sites.
+func TestCustomerIDsRepeatAcrossSites(t *testing.T) {
+	t.Parallel()
+	opts := Options{Seed: 1, SalesRows: 2000, Customers: 300}
+	a, b := generateIn(t, "a", opts), generateIn(t, "b", opts)
+	for _, f := range []Files{a, b} {
+		got := query(t, f, "SELECT min(customer_id), max(customer_id), count(DISTINCT customer_id) FROM customers")
+		if diff := cmp.Diff([][]any{{int64(1), int64(300), int64(300)}}, got); diff != "" {
+			t.Errorf("customer ids of %s (-want +got):\n%s", f.Customers, diff)
+		}
+	}
+	segA := query(t, a, "SELECT string_agg(segment || country, ',' ORDER BY customer_id) FROM customers")
+	segB := query(t, b, "SELECT string_agg(segment || country, ',' ORDER BY customer_id) FROM customers")
+	if cmp.Equal(segA, segB) {
+		t.Error("sites a and b give their customers identical attributes; a cross-site join would go unnoticed")
+	}
+}
+
 func TestProfileForOtherSites(t *testing.T) {
 	t.Parallel()
 	p, q := ProfileFor("hospital-north"), ProfileFor("hospital-north")
