@@ -156,6 +156,9 @@ func describeOutput(o OutputColumn) string {
 	if o.Agg == nil {
 		return Describe(o.Expr)
 	}
+	if o.Agg.Func.IsSketch() {
+		return fmt.Sprintf("%s(%s) [built at the site from the engine's subgroups]", o.Agg.Func, Describe(o.Agg.Arg))
+	}
 	r := &renderer{d: displayDialect{}}
 	if err := r.agg(o.Agg); err != nil {
 		return "<" + err.Error() + ">"
@@ -174,7 +177,14 @@ func describeMerge(q *Query) []string {
 		out = append(out, "concatenate the sites' rows")
 	}
 	for _, a := range m.Aggs {
-		out = append(out, fmt.Sprintf("%s = %s(%s)", a.Name, mergeWords[a.Func], strings.Join(a.Inputs, ", ")))
+		switch a.Func {
+		case MergeApproxDistinct:
+			out = append(out, fmt.Sprintf("%s = estimated distinct count of the merged HyperLogLog sketches %s (approximate, ±%.2f%%)", a.Name, strings.Join(a.Inputs, ", "), 200*HLLStandardError))
+		case MergeApproxQuantile:
+			out = append(out, fmt.Sprintf("%s = quantile %g of the merged DDSketches %s (approximate, ±%g%% of the value)", a.Name, a.Quantile, strings.Join(a.Inputs, ", "), 100*QuantileAccuracy))
+		default:
+			out = append(out, fmt.Sprintf("%s = %s(%s)", a.Name, mergeWords[a.Func], strings.Join(a.Inputs, ", ")))
+		}
 	}
 	if m.Having != nil {
 		out = append(out, "HAVING "+Describe(m.Having))

@@ -27,6 +27,9 @@ func FuzzParsePlanRender(f *testing.F) {
 	f.Add(`SELECT * FROM sales WHERE note = E'\x27 OR 1=1' OR note = $$'x'$$`)
 	f.Add(`SELECT date_trunc('month', day) AS m, count(*) FROM orders GROUP BY 1`)
 	f.Add(`SELECT c.segment, sum(s.amount) FROM sales s LEFT JOIN customers c ON s.id = c.id AND s._site = c._site GROUP BY c.segment`)
+	f.Add(`SELECT region, COUNT(DISTINCT customer_id), approx_count_distinct(lower) FROM sales WHERE x = 'it''s' GROUP BY region HAVING COUNT(DISTINCT customer_id) > 1`)
+	f.Add(`SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY amount DESC), approx_quantile(CASE WHEN a > 1 THEN a END, 1) FROM sales`)
+	f.Add(`SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY amount), sum(DISTINCT amount) FROM sales`)
 	f.Fuzz(func(t *testing.T, sql string) {
 		q, err := Parse(sql)
 		if err != nil {

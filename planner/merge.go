@@ -42,6 +42,7 @@ func Merge(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
+	res.Approximate = approximations(q)
 	return res, nil
 }
 
@@ -49,6 +50,9 @@ func mergeAggregate(ctx context.Context, q *Query, parts []Partial) (*Result, er
 	mp := &q.Merge
 	keyTypes, err := resolveTypes(parts, mp.Keys)
 	if err != nil {
+		return nil, err
+	}
+	if err := noBlobs(mp.Keys, keyTypes); err != nil {
 		return nil, err
 	}
 	specs := make([]aggSpec, len(mp.Aggs))
@@ -120,6 +124,9 @@ func mergeAggregate(ctx context.Context, q *Query, parts []Partial) (*Result, er
 				}
 				accs[i].grow(groups.n)
 				accs[i].update(gids, inReaders[i])
+				if se, ok := accs[i].(sketchErr); ok && se.err() != nil {
+					return nil, fmt.Errorf("site %q: %s: %w", p.Site, s.agg.Name, se.err())
+				}
 			}
 		}
 	}
@@ -164,6 +171,9 @@ func mergeRows(ctx context.Context, q *Query, parts []Partial) (*Result, error) 
 	}
 	types, err := resolveTypes(parts, names)
 	if err != nil {
+		return nil, err
+	}
+	if err := noBlobs(names, types); err != nil {
 		return nil, err
 	}
 	sc := newEvalScope()
@@ -230,4 +240,15 @@ func starOutputs(parts []Partial) []Output {
 		out[i] = Output{Name: f.Name, Expr: Col(f.Name)}
 	}
 	return out
+}
+
+// noBlobs refuses binary columns anywhere but as a sketch aggregate's input:
+// they are serialized sketches, not values an answer may hold or group by.
+func noBlobs(names []string, types []ltype) error {
+	for i, t := range types {
+		if t.kind == tBin {
+			return fmt.Errorf("column %q is binary; only sketch aggregates take binary partials", names[i])
+		}
+	}
+	return nil
 }

@@ -23,6 +23,8 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		want = 2
 	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
 		want = 3
+	case mergeQuantileBuild:
+		want = 2
 	}
 	if len(a.Inputs) != want || len(in) != want {
 		return aggSpec{}, fmt.Errorf("merge aggregate %q (%s) needs %d input column(s), has %d", a.Name, a.Func, want, len(a.Inputs))
@@ -74,8 +76,40 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		}
 		s.read = []ltype{typeHuge, typeFloat, typeFloat}
 		s.result = typeFloat
+	case MergeApproxDistinct, MergeApproxQuantile:
+		if in[0].kind != tBin && in[0].kind != tNull {
+			return aggSpec{}, bad(0, "a serialized sketch (BLOB)")
+		}
+		if a.Func == MergeApproxQuantile && !(a.Quantile >= 0 && a.Quantile <= 1) {
+			return aggSpec{}, fmt.Errorf("merge aggregate %q: quantile %v is not between 0 and 1", a.Name, a.Quantile)
+		}
+		s.result = typeInt
+		if a.Func == MergeApproxQuantile {
+			s.result = typeFloat
+		}
+	case mergeHLLBuild:
+		if in[0].kind == tBin {
+			return aggSpec{}, bad(0, "a value that can be counted")
+		}
+		s.result = typeBin
+	case mergeQuantileBuild:
+		if !numeric(in[0]) {
+			return aggSpec{}, bad(0, "a number")
+		}
+		if !integer(in[1]) {
+			return aggSpec{}, bad(1, "an integer count")
+		}
+		s.read = []ltype{typeFloat, typeHuge}
+		s.result = typeBin
 	default:
 		return aggSpec{}, fmt.Errorf("merge aggregate %q: unknown merge function %q", a.Name, a.Func)
+	}
+	if a.Func != mergeHLLBuild {
+		for i, t := range s.read {
+			if t.kind == tBin && a.Func != MergeApproxDistinct && a.Func != MergeApproxQuantile {
+				return aggSpec{}, bad(i, "a value (sketches merge only into their own aggregate)")
+			}
+		}
 	}
 	return s, nil
 }
@@ -109,6 +143,14 @@ func newAccumulator(s aggSpec) accumulator {
 		}
 	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
 		return &varAcc{fn: s.agg.Func}
+	case MergeApproxDistinct:
+		return &hllMerge{}
+	case MergeApproxQuantile:
+		return &quantileMerge{q: s.agg.Quantile}
+	case mergeHLLBuild:
+		return &hllBuild{}
+	case mergeQuantileBuild:
+		return &quantileBuild{}
 	case MergeAvg:
 		a := &avgAcc{count: exactSum{t: typeHuge, count: true}, scale: in.exactScale()}
 		switch {

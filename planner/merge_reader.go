@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type colReader struct {
 	bools  *array.Boolean
 	str    func(int) string
 	times  []time.Time
+	bin    func(int) []byte
 
 	ibuf []int64
 	fbuf []float64
@@ -39,7 +41,7 @@ func (r *colReader) load(arr arrow.Array, t ltype) error {
 	r.t, r.arr = t, arr
 	r.hasNulls = arr.NullN() > 0
 	r.allNull = arr.DataType().ID() == arrow.NULL || t.kind == tNull || arr.NullN() == arr.Len()
-	r.ints, r.bigs, r.floats, r.bools, r.str, r.times = nil, nil, nil, nil, nil, nil
+	r.ints, r.bigs, r.floats, r.bools, r.str, r.times, r.bin = nil, nil, nil, nil, nil, nil, nil
 	if r.allNull {
 		return nil
 	}
@@ -55,6 +57,13 @@ func (r *colReader) load(arr arrow.Array, t ltype) error {
 		ok = r.loadString(arr)
 	case tDate, tTS:
 		ok = r.loadTime(arr)
+	case tBin:
+		switch a := arr.(type) {
+		case *array.Binary:
+			r.bin, ok = a.Value, true
+		case *array.LargeBinary:
+			r.bin, ok = a.Value, true
+		}
 	}
 	if !ok {
 		return fmt.Errorf("cannot read %s as %s", arr.DataType(), t)
@@ -94,9 +103,15 @@ func (r *colReader) value(i int) any {
 		return strings.Clone(r.str(i))
 	case tDate, tTS:
 		return r.times[i]
+	case tBin:
+		return slices.Clone(r.bin(i))
 	}
 	return nil
 }
+
+// binary returns row i of a BLOB column; the bytes point into the Arrow
+// buffer.
+func (r *colReader) binary(i int) []byte { return r.bin(i) }
 
 // exactValue boxes an exact value (v, or b when non-nil) as type t wants it.
 func exactValue(t ltype, v int64, b *big.Int) any {

@@ -21,6 +21,7 @@ const (
 	tStr                // VARCHAR: string
 	tDate               // DATE: time.Time at UTC midnight
 	tTS                 // TIMESTAMP: time.Time in UTC
+	tBin                // BLOB: []byte; only serialized sketches, never keys or answer columns
 )
 
 // ltype is a logical type; prec and scale are meaningful for tDec only.
@@ -37,6 +38,7 @@ var (
 	typeHuge  = ltype{kind: tHuge}
 	typeFloat = ltype{kind: tFloat}
 	typeStr   = ltype{kind: tStr}
+	typeBin   = ltype{kind: tBin}
 )
 
 func decType(prec, scale int32) ltype { return ltype{kind: tDec, prec: prec, scale: scale} }
@@ -59,6 +61,8 @@ func (t ltype) String() string {
 		return "DATE"
 	case tTS:
 		return "TIMESTAMP"
+	case tBin:
+		return "BLOB"
 	default:
 		return "NULL"
 	}
@@ -108,6 +112,8 @@ func logicalOf(dt arrow.DataType) (ltype, bool) {
 		return ltype{kind: tDate}, true
 	case arrow.TIMESTAMP:
 		return ltype{kind: tTS}, true
+	case arrow.BINARY, arrow.LARGE_BINARY:
+		return typeBin, true
 	default:
 		return ltype{}, false
 	}

@@ -200,9 +200,10 @@ func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope
 // and returns a reference to the merge aggregate.
 func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	upper := strings.ToUpper(name)
+	if e, handled, err := p.sketchAggregate(fc, name); handled {
+		return e, err
+	}
 	switch {
-	case fc.AggDistinct:
-		return nil, p.refuse(fc.Location, upper+"(DISTINCT …)", upper+"(DISTINCT …) is not yet supported", "GROUP BY the column and count the groups")
 	case fc.AggFilter != nil:
 		return nil, p.refuse(fc.Location, "FILTER clause", "aggregate FILTER is not supported", "move the condition to WHERE")
 	case len(fc.AggOrder) > 0 || fc.AggWithinGroup:

@@ -44,7 +44,10 @@ var arithmeticOps = map[string]Op{"+": OpAdd, "-": OpSub, "*": OpMul, "/": OpDiv
 
 // aggregateFuncs are the aggregate functions the planner can split.
 var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true,
-	"var_pop": true, "var_samp": true, "variance": true, "stddev_pop": true, "stddev_samp": true, "stddev": true}
+	"var_pop": true, "var_samp": true, "variance": true, "stddev_pop": true, "stddev_samp": true, "stddev": true,
+	// Approximate, through sketches (sketch_parse.go); percentile_disc is
+	// listed to be refused with a hint.
+	"approx_count_distinct": true, "percentile_cont": true, "approx_quantile": true, "percentile_disc": true}
 
 // varianceMerges maps variance aggregates (PostgreSQL's names; variance and
 // stddev are the sample forms) to their merge function.
@@ -309,7 +312,7 @@ func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	}
 	if !aggregateFuncs[name] {
 		return nil, p.refuse(fc.Location, fmt.Sprintf("function %s()", name), "this function is not supported",
-			"only COUNT, SUM, MIN, MAX, AVG, VAR_POP/VAR_SAMP/VARIANCE and STDDEV_POP/STDDEV_SAMP/STDDEV can be used")
+			"only COUNT, SUM, MIN, MAX, AVG, VAR_POP/VAR_SAMP/VARIANCE, STDDEV_POP/STDDEV_SAMP/STDDEV, COUNT(DISTINCT)/APPROX_COUNT_DISTINCT and PERCENTILE_CONT/APPROX_QUANTILE can be used")
 	}
 	if sc.aggregate == nil {
 		upper := strings.ToUpper(name)

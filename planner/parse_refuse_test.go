@@ -17,7 +17,9 @@ var refusedQueries = []struct {
 	msg       string // substring of Msg
 }{
 	{"select distinct", `SELECT DISTINCT region FROM sales`, "DISTINCT", 8, "not yet supported"},
-	{"count distinct", `SELECT region, COUNT(DISTINCT product) FROM sales GROUP BY region`, "COUNT(DISTINCT …)", 16, "not yet supported"},
+	{"sum distinct", `SELECT region, SUM(DISTINCT amount) FROM sales GROUP BY region`, "SUM(DISTINCT …)", 16, "does not decompose"},
+	{"percentile_disc", `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY amount) FROM sales`, "PERCENTILE_DISC", 8, "exact percentiles"},
+	{"quantile out of range", `SELECT approx_quantile(amount, 1.5) FROM sales`, "APPROX_QUANTILE fraction", 32, "from 0 to 1"},
 	{"comma join", `SELECT count(*) FROM sales, items`, "join", 29, "comma joins are not supported"},
 	{"full join", `SELECT count(*) FROM sales FULL JOIN items USING (id)`, "join (FULL)", 33, "only INNER and LEFT joins"},
 	{"join across sites on _site inequality", `SELECT count(*) FROM sales s JOIN items i ON s.id = i.id AND s._site <> i._site`, "join condition", 70, "each site joins only its own rows"},

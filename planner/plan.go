@@ -140,7 +140,22 @@ const (
 	// values). With COUNT and SUM of the same argument it is the sufficient
 	// statistic the coordinator merges variances from (see varAcc).
 	AggVarPop AggFunc = "var_pop"
+
+	// Sketch partials. No engine computes them: the site renders an inner
+	// query grouped by the sketch argument as well, and folds its rows into
+	// one serialized sketch per group in Go (see FoldSketches). The column
+	// is an Arrow Binary.
+	//
+	// AggHLL is a HyperLogLog sketch of Arg's non-NULL values (for
+	// COUNT(DISTINCT x) and APPROX_COUNT_DISTINCT).
+	AggHLL AggFunc = "hll"
+	// AggQuantileSketch is a DDSketch of Arg's non-NULL values, read as
+	// doubles (for percentile_cont and approx_quantile).
+	AggQuantileSketch AggFunc = "quantile_sketch"
 )
+
+// IsSketch reports whether f is computed by the site in Go as a sketch.
+func (f AggFunc) IsSketch() bool { return f == AggHLL || f == AggQuantileSketch }
 
 // PlanKind says what a sub-plan asks a site to export.
 type PlanKind string
@@ -303,6 +318,11 @@ func (s *SubPlan) Validate() error {
 		for _, g := range s.GroupBy {
 			if g.Expr == nil {
 				return fmt.Errorf("sub-plan: group key %q has no expression", g.Name)
+			}
+		}
+		for _, a := range s.Aggs {
+			if a.Agg.Func.IsSketch() && a.Agg.Arg == nil {
+				return fmt.Errorf("sub-plan: sketch %q (%s) has no argument", a.Name, a.Agg.Func)
 			}
 		}
 	case KindRows:

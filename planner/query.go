@@ -43,6 +43,14 @@ const (
 	MergeVarSamp    MergeFunc = "var_samp"
 	MergeStddevPop  MergeFunc = "stddev_pop"
 	MergeStddevSamp MergeFunc = "stddev_samp"
+
+	// Sketch merges (approximate; see sketch.go). Inputs: [sketch partial].
+	// MergeApproxDistinct merges HyperLogLog sketches and yields the
+	// estimated number of distinct values (BIGINT); MergeApproxQuantile
+	// merges DDSketches and yields the value at MergeAgg.Quantile (DOUBLE,
+	// NULL over no values).
+	MergeApproxDistinct MergeFunc = "approx_count_distinct"
+	MergeApproxQuantile MergeFunc = "approx_quantile"
 )
 
 // MergeAgg is one merged aggregate value, named so that output, HAVING and
@@ -51,6 +59,8 @@ type MergeAgg struct {
 	Name   string    `json:"name"`   // e.g. "m0"
 	Func   MergeFunc `json:"func"`   //
 	Inputs []string  `json:"inputs"` // partial column names
+	// Quantile is the requested quantile in [0, 1] for MergeApproxQuantile.
+	Quantile float64 `json:"quantile,omitempty"`
 }
 
 // Output is one column of the answer.

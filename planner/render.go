@@ -21,6 +21,11 @@ func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
 	if err := sp.Validate(); err != nil {
 		return "", nil, fmt.Errorf("render sub-plan for site %q: %w", sp.Site, err)
 	}
+	if sp.HasSketches() {
+		// No engine builds the sketches: it groups by their arguments too,
+		// and the site folds the subgroups into sketches (FoldSketches).
+		sp, _ = sketchInner(sp)
+	}
 	r := &renderer{d: d, qualified: sp.Join != nil}
 	if err := r.subPlan(sp); err != nil {
 		return "", nil, fmt.Errorf("render sub-plan for site %q (%s): %w", sp.Site, d.Name(), err)

@@ -28,6 +28,8 @@ var renderCases = []struct{ name, sql string }{
 	{"expressions", `SELECT CASE WHEN amount > 100 THEN 'big' ELSE 'small' END AS size, COALESCE(status, 'none') AS st, count(*), sum(amount * 2.5), avg(CAST(year AS bigint)) FROM sales WHERE region LIKE 'n%' AND CAST(year AS text) <> '2020' AND amount / 2.0 NOT BETWEEN -1 AND 1 AND CAST(amount AS bigint) / 7 <> 3 GROUP BY 1, 2`},
 	{"dates", `SELECT EXTRACT(year FROM day) AS y, count(*) FROM orders WHERE day >= DATE '2024-01-01' GROUP BY 1`},
 	{"variance", `SELECT region, stddev_samp(amount), var_pop(year) FROM sales GROUP BY region`},
+	{"sketch_distinct", `SELECT region, COUNT(DISTINCT customer_id), sum(amount) FROM sales WHERE year = 2024 GROUP BY region`},
+	{"sketch_quantile", `SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY amount), approx_quantile(amount, 0.5), APPROX_COUNT_DISTINCT(customer_id), var_pop(amount) FROM sales WHERE status <> 'void'`},
 	{"string_literals", `SELECT count(*) FROM sales WHERE region = 'it''s' OR region = E'back\\slash\' OR 1=1 --' OR region IN ('', 'zürich', E'tab\there')`},
 }
 

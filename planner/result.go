@@ -36,6 +36,9 @@ type Column struct {
 type Result struct {
 	Columns []Column `json:"columns"`
 	Rows    [][]any  `json:"rows"`
+	// Approximate lists the columns whose values are sketch estimates,
+	// with their error bounds; empty when the answer is exact.
+	Approximate []Approximation `json:"approximate,omitempty"`
 }
 
 // Decimal is an exact decimal number: Unscaled × 10^-Scale.
@@ -131,7 +134,16 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		}
 		buf.WriteByte(']')
 	}
-	buf.WriteString("]}")
+	buf.WriteByte(']')
+	if len(r.Approximate) > 0 {
+		ap, err := json.Marshal(r.Approximate)
+		if err != nil {
+			return nil, fmt.Errorf("encode result approximations: %w", err)
+		}
+		buf.WriteString(`,"approximate":`)
+		buf.Write(ap)
+	}
+	buf.WriteByte('}')
 	return buf.Bytes(), nil
 }
 
