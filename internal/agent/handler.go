@@ -98,6 +98,16 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	if err != nil {
 		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
 	}
+	if sp.HasSketches() {
+		// Sketches are built here, from the engine's subgroups, before
+		// obligations see the groups; the subgroups never leave.
+		fschema, folded, ferr := planner.FoldSketches(qctx, sp, schema, batches)
+		release(batches)
+		if ferr != nil {
+			return nil, fmt.Errorf("site %q: %w", h.site, ferr)
+		}
+		schema, batches = fschema, folded
+	}
 
 	kept, suppressed := batches, int64(0)
 	if sp.Kind == planner.KindAggregate {
