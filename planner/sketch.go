@@ -310,12 +310,39 @@ func (a *quantileMerge) finish(n int) []any {
 		if a.sk[g] == nil || a.sk[g].IsEmpty() {
 			continue
 		}
-		v, err := a.sk[g].GetValueAtQuantile(a.q)
-		if err == nil {
+		if v, err := interpolatedQuantile(a.sk[g], a.q); err == nil {
 			out[g] = v
 		}
 	}
 	return out
+}
+
+// interpolatedQuantile reads q as percentile_cont does: the rank
+// r = q·(n−1) falls between the order statistics x⌊r⌋ and x⌈r⌉, and the
+// answer interpolates linearly between the sketch's estimates of the two.
+// Each estimate is within α of its order statistic, so (for values of one
+// sign) the answer is within α of the exact percentile_cont.
+func interpolatedQuantile(sk *ddsketch.DDSketch, q float64) (float64, error) {
+	n := sk.GetCount()
+	if n <= 1 {
+		return sk.GetValueAtQuantile(0)
+	}
+	r := q * (n - 1)
+	lo := math.Floor(r)
+	at := func(i float64) (float64, error) {
+		// The sketch reads index ⌊q'·(n−1)⌋: aim at the middle of index i,
+		// so that rounding in q'·(n−1) cannot land on i−1.
+		return sk.GetValueAtQuantile(min(1, (i+0.5)/(n-1)))
+	}
+	x, err := at(lo)
+	if err != nil || r == lo {
+		return x, err
+	}
+	y, err := at(lo + 1)
+	if err != nil {
+		return 0, err
+	}
+	return x + (r-lo)*(y-x), nil
 }
 
 // Approximation says that an answer column is an estimate and how close it
@@ -368,6 +395,6 @@ func approximationOf(a MergeAgg) Approximation {
 				HLLPrecision, 200*HLLStandardError, 100*HLLStandardError)}
 	}
 	return Approximation{Method: "ddsketch", RelativeError: QuantileAccuracy,
-		Bound: fmt.Sprintf("quantile %g estimated by DDSketch: within ±%g%% of the value at rank ⌊q·(n−1)⌋ (exact percentile_cont lies between that value and the next)",
-			a.Quantile, 100*QuantileAccuracy)}
+		Bound: fmt.Sprintf("quantile %g interpolated from a DDSketch (α=%g) as percentile_cont interpolates: within ±%g%% of the exact value when the values around it have one sign",
+			a.Quantile, QuantileAccuracy, 100*QuantileAccuracy)}
 }
