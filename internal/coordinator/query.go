@@ -22,6 +22,9 @@ type Answer struct {
 	Rows             [][]any          `json:"rows"`
 	Sites            []SiteStatus     `json:"sites"`
 	SuppressedGroups int64            `json:"suppressed_groups"`
+	// Approximate names the columns that are sketch estimates and their
+	// error bounds; absent when every value is exact.
+	Approximate []planner.Approximation `json:"approximate,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -136,7 +139,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	if err != nil {
 		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: err.Error()}
 	}
-	ans.Columns, ans.Rows = res.Columns, res.Rows
+	ans.Columns, ans.Rows, ans.Approximate = res.Columns, res.Rows, res.Approximate
 	if ans.Rows == nil {
 		ans.Rows = [][]any{}
 	}
