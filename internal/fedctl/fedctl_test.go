@@ -144,6 +144,27 @@ func TestQueryFormats(t *testing.T) {
 	}
 }
 
+func TestQueryShowsApproximateColumns(t *testing.T) {
+	t.Parallel()
+	const ok = `{"query_id":"q3","columns":[{"name":"region","type":"VARCHAR"},{"name":"d","type":"BIGINT"}],
+		"rows":[["north",4952]],"sites":[{"site":"a","status":"ok","rows":1,"suppressed_groups":0}],"suppressed_groups":0,
+		"approximate":[{"column":"d","method":"hyperloglog","relative_error":0.01625,"bound":"within ±1.63% of the exact count"}]}`
+	url := fakeCoordinator(t, 200, ok)
+	code, out, stderr := run(t, "query", "--coordinator", url, "--token", "tok", "SELECT 1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"~d|", "~d is approximate: within ±1.63% of the exact count"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("table output does not contain %q:\n%s", w, out)
+		}
+	}
+	code, out, stderr = run(t, "query", "--coordinator", url, "--token", "tok", "--format", "csv", "SELECT 1")
+	if code != exitOK || !strings.HasPrefix(out, "region,d\n") || !strings.Contains(stderr, "~d is approximate") {
+		t.Errorf("csv: exit %d, stdout %q, stderr %q; want a clean CSV and the note on stderr", code, out, stderr)
+	}
+}
+
 func TestQueryDeniedExitsNonZeroWithReasons(t *testing.T) {
 	t.Parallel()
 	url := fakeCoordinator(t, 403, `{"error":{"code":"policy_denied","message":"site \"b\" refused the query","site":"b","reasons":["fedmesh.aggregate_only: no raw rows"],"query_id":"q2"}}`)

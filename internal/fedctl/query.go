@@ -24,7 +24,14 @@ type answer struct {
 	Rows             [][]any      `json:"rows"`
 	Sites            []siteStatus `json:"sites"`
 	SuppressedGroups int64        `json:"suppressed_groups"`
+	Approximate      []approxNote `json:"approximate"`
 	Error            *answerError `json:"error"`
+}
+
+// approxNote says that a column is a sketch estimate, and how close.
+type approxNote struct {
+	Column string `json:"column"`
+	Bound  string `json:"bound"`
 }
 
 type column struct {
@@ -93,6 +100,8 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	if *format == "csv" {
+		// The notes go to stderr so the CSV stays machine-readable.
+		writeApprox(stderr, &ans)
 		return writeCSV(stdout, &ans)
 	}
 	return writeTable(stdout, &ans)
@@ -194,9 +203,16 @@ func printError(w io.Writer, e *answerError) {
 
 func writeTable(w io.Writer, ans *answer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	approx := map[string]bool{}
+	for _, a := range ans.Approximate {
+		approx[a.Column] = true
+	}
 	header := make([]string, len(ans.Columns))
 	for i, c := range ans.Columns {
 		header[i] = c.Name
+		if approx[c.Name] {
+			header[i] = "~" + c.Name
+		}
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 	for _, row := range ans.Rows {
@@ -215,7 +231,16 @@ func writeTable(w io.Writer, ans *answer) error {
 	}
 	fmt.Fprintf(w, "(%d rows; %d groups suppressed by site policy [%s]; query %s)\n",
 		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
+	writeApprox(w, ans)
 	return nil
+}
+
+// writeApprox lists the approximate columns (marked ~ in the table) with
+// their error bounds.
+func writeApprox(w io.Writer, ans *answer) {
+	for _, a := range ans.Approximate {
+		fmt.Fprintf(w, "~%s is approximate: %s\n", a.Column, a.Bound)
+	}
 }
 
 func writeCSV(w io.Writer, ans *answer) error {
