@@ -45,8 +45,8 @@ type ExplainResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// DoAction answers ActionExplain for an authenticated peer (TLS admits only
-// the allowed coordinators).
+// DoAction answers ActionExplain and ActionCatalog for an authenticated
+// peer (TLS admits only the allowed coordinators).
 func (s *Server) DoAction(action *flight.Action, stream flight.FlightService_DoActionServer) error {
 	ctx := stream.Context()
 	id, err := PeerID(ctx)
@@ -54,8 +54,12 @@ func (s *Server) DoAction(action *flight.Action, stream flight.FlightService_DoA
 		s.logger.Warn("refused unauthenticated peer", logKeyError, err)
 		return status.Errorf(codes.Unauthenticated, "no verified SPIFFE ID: %v", err)
 	}
-	if action.GetType() != ActionExplain {
-		return status.Errorf(codes.Unimplemented, "action %q is not supported (only %q)", action.GetType(), ActionExplain)
+	switch action.GetType() {
+	case ActionExplain:
+	case ActionCatalog:
+		return s.doCatalog(ctx, id, stream)
+	default:
+		return status.Errorf(codes.Unimplemented, "action %q is not supported (only %q and %q)", action.GetType(), ActionExplain, ActionCatalog)
 	}
 	ex, ok := s.h.(Explainer)
 	if !ok {

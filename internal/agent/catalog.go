@@ -36,3 +36,17 @@ func (h *handler) toPhysical(sp *planner.SubPlan) (*planner.SubPlan, error) {
 	}
 	return h.catalog.ToPhysical(sp)
 }
+
+// declaredTables lists the logical names of the configured tables, nil
+// when there are none.
+func declaredTables(tables []config.Table) []string {
+	var out []string
+	for _, t := range tables {
+		if t.Logical != "" {
+			out = append(out, t.Logical)
+		} else {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}

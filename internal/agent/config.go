@@ -49,6 +49,11 @@ type Config struct {
 	// Catalog maps the federation's logical tables and columns to this
 	// site's physical names; nil renders the logical names as they are.
 	Catalog planner.Catalog
+	// Tables lists the tables the site declares (their physical names,
+	// or logical ones); with Catalog's logical names they make the logical
+	// catalog the site reports to the coordinator. nil: the site declares
+	// none and reports that it may hold any table.
+	Tables []string
 
 	// AuditOptions carries signing and rotation; Run fills Logger,
 	// Component and Site.
@@ -81,6 +86,7 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	return Config{
 		AuditOptions:               aopts,
 		Catalog:                    catalogOf(f.Tables),
+		Tables:                     declaredTables(f.Tables),
 		Site:                       f.Site,
 		PolicySource:               psrc,
 		PolicyPoll:                 ppoll,

@@ -14,7 +14,11 @@ type Coordinator struct {
 	Analysts     []Analyst `yaml:"analysts"`
 	Audit        Audit     `yaml:"audit"`
 	QueryTimeout Duration  `yaml:"query_timeout,omitempty"` // default 60s
-	Log          Log       `yaml:"log,omitempty"`
+	// CatalogRefresh is how often the coordinator asks every site for its
+	// catalog again (default 1m; a negative value: only at start and when
+	// a query needs a site whose catalog is still missing).
+	CatalogRefresh Duration `yaml:"catalog_refresh,omitempty"`
+	Log            Log      `yaml:"log,omitempty"`
 	// Review configures the auditors' review page /audit/, served to
 	// analysts holding the "auditor" role.
 	Review Review `yaml:"review,omitempty"`
@@ -40,8 +44,11 @@ type Site struct {
 	// Dialect names the site engine's SQL dialect (duckdb, postgres, mysql,
 	// spark, flink), which EXPLAIN renders the site's SQL in; default duckdb.
 	Dialect string `yaml:"dialect,omitempty"`
-	// Tables lists the logical tables the site holds; absent means every
-	// table. A query over a table a site lacks does not contact it.
+	// Tables, if present, lists the logical tables the site holds and
+	// overrides the catalog the site reports on connect; absent (the
+	// usual case) defers to the site's reported catalog, and a site that
+	// could not be asked is assumed to hold every table. A query over a
+	// table a site lacks does not contact it.
 	Tables []string `yaml:"tables,omitempty"`
 }
 

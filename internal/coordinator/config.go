@@ -43,6 +43,11 @@ type Config struct {
 	// loaded once).
 	ResultPolicy     policy.Source
 	ResultPolicyPoll time.Duration
+
+	// CatalogRefresh is how often every site is asked for its catalog
+	// again (0: DefaultCatalogRefresh; negative: only at start and when a
+	// query needs a site whose catalog is missing).
+	CatalogRefresh time.Duration
 }
 
 // Site is one site agent.
@@ -52,8 +57,10 @@ type Site struct {
 	ID   spiffeid.ID // the only identity the coordinator accepts at Addr
 	// Dialect is the site engine's SQL dialect, for EXPLAIN ("" = duckdb).
 	Dialect string
-	// Tables lists the logical tables the site holds; nil means every
-	// table. A query over another table does not contact the site.
+	// Tables, when set, lists the logical tables the site holds and
+	// overrides the catalog the site reports; nil defers to the reported
+	// catalog (see Coordinator.siteTables). A query over a table the site
+	// does not hold does not contact it.
 	Tables []string
 }
 
@@ -88,14 +95,15 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{
-		AuditOptions: aopts,
-		ReviewLogs:   f.Review.Logs,
-		ReviewKeys:   keys,
-		Listen:       f.Listen,
-		Identity:     src,
-		AuditPath:    f.Audit.Path,
-		QueryTimeout: time.Duration(f.QueryTimeout),
-		Logger:       logger,
+		AuditOptions:   aopts,
+		ReviewLogs:     f.Review.Logs,
+		ReviewKeys:     keys,
+		Listen:         f.Listen,
+		Identity:       src,
+		AuditPath:      f.Audit.Path,
+		QueryTimeout:   time.Duration(f.QueryTimeout),
+		CatalogRefresh: time.Duration(f.CatalogRefresh),
+		Logger:         logger,
 	}
 	cfg.ResultPolicy, cfg.ResultPolicyPoll = rsrc, rpoll
 	for i, s := range f.Sites {

@@ -30,6 +30,8 @@ type Coordinator struct {
 	client *flight.Client
 	// resultPolicy is the optional coordinator policy (nil: none).
 	resultPolicy *policy.Holder
+	// catalogs caches the catalog each site reported.
+	catalogs *catalogs
 
 	reviewSessions sessions // browser sessions of the /audit/ page
 }
@@ -58,7 +60,10 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator")}, nil
+	if cfg.CatalogRefresh == 0 {
+		cfg.CatalogRefresh = DefaultCatalogRefresh
+	}
+	return &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
 }
 
 // Run opens the audit log and the site connections, then serves the HTTP
@@ -105,6 +110,10 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		c.watchCatalogs(gctx)
+		return nil
+	})
 	g.Go(func() error {
 		c.log.Info("serving HTTP API", "addr", lis.Addr().String(), "spiffe_id", c.cfg.Identity.ID().String())
 		if c.cfg.Ready != nil {

@@ -19,8 +19,8 @@ func (c *Coordinator) routes() http.Handler {
 			return c.Query(ctx, an, req.SQL, req.Purpose)
 		}))
 	mux.HandleFunc("POST /v1/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
-		func(_ context.Context, an Analyst, req queryRequest) (any, error) {
-			return c.Explain(an, req.SQL, req.Purpose)
+		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
+			return c.Explain(ctx, an, req.SQL, req.Purpose)
 		}))
 	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {

@@ -34,7 +34,7 @@ func (q policyExplainRequest) sqlText() string { return q.SQL }
 // sub-plan; a site that cannot be asked is reported with its error. The
 // dry run is audited here and at each site.
 func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpose string, sites []string) (*PolicyExplanation, error) {
-	q, names, _, err := c.plan(sql)
+	q, names, _, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ type SiteStatus struct {
 // QueryError is a failed query as the analyst sees it.
 type QueryError struct {
 	HTTPStatus int      `json:"-"`
-	Code       string   `json:"code"` // parse_error, policy_denied, site_failed, timeout, merge_failed, audit_failed
+	Code       string   `json:"code"` // parse_error, unknown_table, unknown_column, policy_denied, site_failed, timeout, merge_failed, audit_failed
 	Message    string   `json:"message"`
 	Site       string   `json:"site,omitempty"`
 	Reasons    []string `json:"reasons,omitempty"`
@@ -91,7 +91,7 @@ func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string
 }
 
 func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, rec *audit.Record) (*Answer, error) {
-	q, names, lacking, err := c.plan(sql)
+	q, names, lacking, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
@@ -161,18 +161,23 @@ func parse(sql string) (*planner.Query, error) {
 }
 
 // plan parses sql and picks the sites that take part, the same way for a
-// run and for a policy dry run: a filter on _site or a site's declared
-// tables may leave sites out (lacking: sites without the table), and a join
-// must find both tables at every site that takes part.
-func (c *Coordinator) plan(sql string) (q *planner.Query, participants, lacking []string, err error) {
+// run, an explain and a policy dry run: a filter on _site or a site's
+// tables (its reported catalog, see siteTables) may leave sites out
+// (lacking: sites without the table), a join must find both tables at
+// every site that takes part, and an unknown table or column is refused.
+func (c *Coordinator) plan(ctx context.Context, sql string) (q *planner.Query, participants, lacking []string, err error) {
 	if q, err = parse(sql); err != nil {
 		return nil, nil, nil, err
 	}
 	names := c.siteNames()
+	c.ensureCatalogs(ctx, planner.Participants(q, names))
 	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
 		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
 	}
 	participants, lacking = planner.ParticipantsByCatalog(q, names, c.siteHas)
+	if err := c.checkCatalog(q, participants, lacking); err != nil {
+		return nil, nil, nil, err
+	}
 	return q, participants, lacking, nil
 }
 

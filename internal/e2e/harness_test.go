@@ -105,6 +105,9 @@ type federation struct {
 	token  string
 	audits map[string]string // process name → audit path
 	logs   *syncBuffer
+	// catalogRefresh, if set before startCoordinator, is how often the
+	// coordinator asks the sites for their catalogs again.
+	catalogRefresh time.Duration
 }
 
 type syncBuffer struct {
@@ -188,6 +191,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 				return policy.Load(ctx, siteBundle, logger)
 			},
 			Catalog:      opts.catalogs[s],
+			Tables:       sourceNames(tables),
 			AuditPath:    auditPath,
 			QueryTimeout: 30 * time.Second,
 			Logger:       logger,
@@ -232,13 +236,14 @@ func (f *federation) startCoordinator(ctx context.Context, wg *sync.WaitGroup, w
 		timeout = 30 * time.Second
 	}
 	c, err := coordinator.New(coordinator.Config{
-		Listener:     lis,
-		Identity:     id,
-		Sites:        sites,
-		Analysts:     []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
-		AuditPath:    f.audits["coordinator"],
-		QueryTimeout: timeout,
-		Logger:       logger,
+		Listener:       lis,
+		Identity:       id,
+		Sites:          sites,
+		Analysts:       []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
+		AuditPath:      f.audits["coordinator"],
+		QueryTimeout:   timeout,
+		Logger:         logger,
+		CatalogRefresh: f.catalogRefresh,
 	})
 	if err != nil {
 		t.Fatal(err)
