@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/fedmesh/fedmesh/enginebridge"
+	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
 // sketchCase is a differential query with approximate columns. checks has
@@ -142,89 +149,96 @@ func TestDifferentialSketches(t *testing.T) {
 		}
 		fed := feds[k]
 		t.Run(c.name, func(t *testing.T) {
-			got := fed.querySketch(c.sql)
-			if got.Status != 200 {
-				t.Fatalf("%s\nHTTP %d: %+v", c.sql, got.Status, got.Error)
-			}
-			bounds := map[string]float64{}
-			for _, a := range got.Approximate {
-				bounds[a.Column] = a.RelativeError
-			}
-			rc := c.refCase
-			rc.sql = c.ref
-			want, wantSupp := reference(t, fx, rc, k)
-			if k > 1 {
-				for _, s := range got.Sites {
-					if s.SuppressedGroups != wantSupp[s.Site] {
-						t.Errorf("site %s suppressed %d groups, want %d", s.Site, s.SuppressedGroups, wantSupp[s.Site])
-					}
-				}
-			}
-			wantByKey := map[string][]any{}
-			for _, r := range want {
-				wantByKey[fmt.Sprint(normRows([][]any{r[:c.nKeys]}, false)[0])] = r
-			}
-			if len(got.Rows) != len(want) {
-				t.Fatalf("%s\ngot %d rows, want %d\n got: %v\nwant: %v", c.sql, len(got.Rows), len(want), got.Rows, want)
-			}
-			if len(got.Rows) == 0 {
-				t.Fatalf("%s: no rows; a sketch case must have some", c.sql)
-			}
-			var worst []string
-			for _, row := range got.Rows {
-				key := fmt.Sprint(normRows([][]any{row[:c.nKeys]}, false)[0])
-				w, ok := wantByKey[key]
-				if !ok {
-					t.Errorf("group %s is not in DuckDB's answer", key)
-					continue
-				}
-				wi := c.nKeys
-				for j, check := range c.checks {
-					col := got.Columns[c.nKeys+j].Name
-					g := norm(row[c.nKeys+j])
-					switch check {
-					case '=':
-						if !sameValue(g, norm(w[wi])) {
-							t.Errorf("group %s column %s: got %v, want %v", key, col, g, w[wi])
-						}
-						wi++
-					case 'd':
-						exact := norm(w[wi]).(float64)
-						bound, ok := bounds[col]
-						if !ok {
-							t.Errorf("column %s is not marked approximate: %+v", col, got.Approximate)
-						}
-						rel := math.Abs(g.(float64)-exact) / math.Max(exact, 1)
-						if rel > bound {
-							t.Errorf("group %s column %s: estimate %v, exact %v: relative error %.4f over the reported bound %.4f", key, col, g, exact, rel, bound)
-						}
-						worst = append(worst, fmt.Sprintf("%s%s d=%v exact=%v err=%.4f%%", col, key, g, exact, 100*rel))
-						wi++
-					case 'q':
-						cont, lo, hi := norm(w[wi]).(float64), norm(w[wi+1]).(float64), norm(w[wi+2]).(float64)
-						alpha, ok := bounds[col]
-						if !ok {
-							t.Errorf("column %s is not marked approximate: %+v", col, got.Approximate)
-						}
-						est := g.(float64)
-						// Both neighbours are positive here (amounts, years),
-						// so the interpolated estimate is within α of cont.
-						if lo <= 0 || math.Abs(est-cont) > alpha*math.Max(math.Abs(lo), math.Abs(hi)) {
-							t.Errorf("group %s column %s: estimate %v, exact percentile_cont %v (between %v and %v): off by more than α=%v", key, col, est, cont, lo, hi, alpha)
-						}
-						worst = append(worst, fmt.Sprintf("%s%s q=%.4g cont=%.4g err=%.3f%%", col, key, est, cont, 100*math.Abs(est-cont)/math.Max(math.Abs(cont), 1e-12)))
-						wi += 3
-					}
-				}
-			}
-			for i := 1; i < len(got.Rows) && strings.Contains(c.sql, "ORDER BY d DESC"); i++ {
-				if norm(got.Rows[i-1][c.nKeys]).(float64) < norm(got.Rows[i][c.nKeys]).(float64) {
-					t.Errorf("rows not ordered by the estimate: %v", got.Rows)
-				}
-			}
-			t.Logf("measured: %s", strings.Join(worst, "; "))
+			checkSketchCase(t, fed, fx, sites3, c, k)
 		})
 	}
+}
+
+// checkSketchCase runs c through fed and compares it with DuckDB's exact
+// answer over sites' rows, with each site's groups under k dropped.
+func checkSketchCase(t *testing.T, fed *federation, fx fixture, sites []string, c sketchCase, k int) {
+	t.Helper()
+	got := fed.querySketch(c.sql)
+	if got.Status != 200 {
+		t.Fatalf("%s\nHTTP %d: %+v", c.sql, got.Status, got.Error)
+	}
+	bounds := map[string]float64{}
+	for _, a := range got.Approximate {
+		bounds[a.Column] = a.RelativeError
+	}
+	rc := c.refCase
+	rc.sql = c.ref
+	want, wantSupp := referenceOver(t, fx, sites, rc, k)
+	if k > 1 {
+		for _, s := range got.Sites {
+			if s.SuppressedGroups != wantSupp[s.Site] {
+				t.Errorf("site %s suppressed %d groups, want %d", s.Site, s.SuppressedGroups, wantSupp[s.Site])
+			}
+		}
+	}
+	wantByKey := map[string][]any{}
+	for _, r := range want {
+		wantByKey[fmt.Sprint(normRows([][]any{r[:c.nKeys]}, false)[0])] = r
+	}
+	if len(got.Rows) != len(want) {
+		t.Fatalf("%s\ngot %d rows, want %d\n got: %v\nwant: %v", c.sql, len(got.Rows), len(want), got.Rows, want)
+	}
+	if len(got.Rows) == 0 {
+		t.Fatalf("%s: no rows; a sketch case must have some", c.sql)
+	}
+	var worst []string
+	for _, row := range got.Rows {
+		key := fmt.Sprint(normRows([][]any{row[:c.nKeys]}, false)[0])
+		w, ok := wantByKey[key]
+		if !ok {
+			t.Errorf("group %s is not in DuckDB's answer", key)
+			continue
+		}
+		wi := c.nKeys
+		for j, check := range c.checks {
+			col := got.Columns[c.nKeys+j].Name
+			g := norm(row[c.nKeys+j])
+			switch check {
+			case '=':
+				if !sameValue(g, norm(w[wi])) {
+					t.Errorf("group %s column %s: got %v, want %v", key, col, g, w[wi])
+				}
+				wi++
+			case 'd':
+				exact := norm(w[wi]).(float64)
+				bound, ok := bounds[col]
+				if !ok {
+					t.Errorf("column %s is not marked approximate: %+v", col, got.Approximate)
+				}
+				rel := math.Abs(g.(float64)-exact) / math.Max(exact, 1)
+				if rel > bound {
+					t.Errorf("group %s column %s: estimate %v, exact %v: relative error %.4f over the reported bound %.4f", key, col, g, exact, rel, bound)
+				}
+				worst = append(worst, fmt.Sprintf("%s%s d=%v exact=%v err=%.4f%%", col, key, g, exact, 100*rel))
+				wi++
+			case 'q':
+				cont, lo, hi := norm(w[wi]).(float64), norm(w[wi+1]).(float64), norm(w[wi+2]).(float64)
+				alpha, ok := bounds[col]
+				if !ok {
+					t.Errorf("column %s is not marked approximate: %+v", col, got.Approximate)
+				}
+				est := g.(float64)
+				// Both neighbours are positive here (amounts, years),
+				// so the interpolated estimate is within α of cont.
+				if lo <= 0 || math.Abs(est-cont) > alpha*math.Max(math.Abs(lo), math.Abs(hi)) {
+					t.Errorf("group %s column %s: estimate %v, exact percentile_cont %v (between %v and %v): off by more than α=%v", key, col, est, cont, lo, hi, alpha)
+				}
+				worst = append(worst, fmt.Sprintf("%s%s q=%.4g cont=%.4g err=%.3f%%", col, key, est, cont, 100*math.Abs(est-cont)/math.Max(math.Abs(cont), 1e-12)))
+				wi += 3
+			}
+		}
+	}
+	for i := 1; i < len(got.Rows) && strings.Contains(c.sql, "ORDER BY d DESC"); i++ {
+		if norm(got.Rows[i-1][c.nKeys]).(float64) < norm(got.Rows[i][c.nKeys]).(float64) {
+			t.Errorf("rows not ordered by the estimate: %v", got.Rows)
+		}
+	}
+	t.Logf("measured: %s", strings.Join(worst, "; "))
 }
 
 // TestSketchNotesAndRefusals: the answer names each approximate column, an
@@ -257,5 +271,54 @@ func TestSketchNotesAndRefusals(t *testing.T) {
 		if r.Status != 400 || r.Error == nil || !strings.Contains(r.Error.Message, hint) {
 			t.Errorf("%s: HTTP %d %+v, want a parse error suggesting %s", sql, r.Status, r.Error, hint)
 		}
+	}
+}
+
+// TestSketchesOnPostgresAndMariaDB runs the sketch queries with k=10 on a
+// federation of three engines — a DuckDB, b PostgreSQL, c MariaDB — whose
+// partial types differ (NUMERIC and DECIMAL sums, INTEGER years): the
+// sites' sketches must still merge, and hash equal values alike.
+func TestSketchesOnPostgresAndMariaDB(t *testing.T) {
+	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
+	pgAdmin := testenv.Server(t, "postgres", "FEDMESH_PG_ADMIN_DSN")
+	myDSN := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_DSN")
+	myAdmin := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_ADMIN_DSN")
+	fx := sharedFixture(t)
+	ctx := context.Background()
+	ns := fmt.Sprintf("e2e_sketch_%d", time.Now().UnixNano())
+	loadPostgres(t, pgAdmin, ns, fx.files["b"].Sales, fx.files["b"].Customers)
+	loadMariaDB(t, myAdmin, ns, fx.files["c"].Sales, fx.files["c"].Customers)
+	myCfg, err := mysql.ParseDSN(myDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	myCfg.DBName = ns
+	const k = 10
+	opts := sketchFedOptions(t, k)
+	opts.wrapEngine = func(site string, duck enginebridge.Engine) enginebridge.Engine {
+		var (
+			e   enginebridge.Engine
+			err error
+		)
+		switch site {
+		case "b":
+			e, err = enginebridge.OpenPostgres(ctx, enginebridge.PostgresConfig{DSN: pgDSN + "&search_path=" + ns}, nil)
+		case "c":
+			e, err = enginebridge.OpenMySQL(ctx, enginebridge.MySQLConfig{DSN: myCfg.FormatDSN()}, nil)
+		default:
+			return duck
+		}
+		if err != nil {
+			t.Errorf("site %s: %v", site, err)
+			return duck
+		}
+		_ = duck.Close()
+		return e
+	}
+	fed := startFederation(t, opts)
+	for _, c := range sketchCases {
+		t.Run(c.name, func(t *testing.T) {
+			checkSketchCase(t, fed, fx, sites3, c, k)
+		})
 	}
 }
