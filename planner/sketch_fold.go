@@ -233,12 +233,32 @@ func FoldSketches(ctx context.Context, sp *SubPlan, schema *arrow.Schema, batche
 		cols = append(cols, accs[i].finish(n))
 	}
 	out := arrow.NewSchema(fields, nil)
-	rec, err := buildBatch(out, cols, n)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fold sketches: %w", err)
+	// A dense HyperLogLog sketch is 16 KiB: batches of foldBatchRows groups
+	// stay well under the Flight message limit however many groups there are.
+	var recs []arrow.RecordBatch
+	for lo := 0; lo < n || (n == 0 && lo == 0); lo += foldBatchRows {
+		hi := min(n, lo+foldBatchRows)
+		part := make([][]any, len(cols))
+		for j, c := range cols {
+			part[j] = c[lo:hi]
+		}
+		rec, err := buildBatch(out, part, hi-lo)
+		if err != nil {
+			for _, r := range recs {
+				r.Release()
+			}
+			return nil, nil, fmt.Errorf("fold sketches: %w", err)
+		}
+		recs = append(recs, rec)
+		if n == 0 {
+			break
+		}
 	}
-	return out, []arrow.RecordBatch{rec}, nil
+	return out, recs, nil
 }
+
+// foldBatchRows is the most groups one folded batch holds.
+const foldBatchRows = 1024
 
 // arrowTypeOf is the Arrow type a folded column of logical type t is sent
 // as; the coordinator's merge reads it back as t.

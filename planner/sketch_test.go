@@ -314,3 +314,113 @@ func TestSketchRefusesBadPartials(t *testing.T) {
 		t.Errorf("number for a sketch: err = %v, want a type error", err)
 	}
 }
+
+// TestExplainShowsSketches: EXPLAIN names the sketch partials, the SQL the
+// site runs (grouped by the sketch argument) and the approximate merges.
+func TestExplainShowsSketches(t *testing.T) {
+	t.Parallel()
+	q, err := Parse(`SELECT region, COUNT(DISTINCT customer_id), percentile_cont(0.9) WITHIN GROUP (ORDER BY amount) FROM sales GROUP BY region`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := Explain(q, []SiteDialect{{Site: "a", Dialect: "postgres"}}, testMeta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(ex.Logical.Partials, "\n") + "\n" + ex.Sites[0].SQL + "\n" + strings.Join(ex.MergeText, "\n")
+	for _, want := range []string{
+		"a1 = hll(customer_id) [built at the site",
+		"a2 = quantile_sketch(amount) [built at the site",
+		`GROUP BY "region", "customer_id", "amount"`,
+		"m0 = estimated distinct count of the merged HyperLogLog sketches a1 (approximate, ±1.62%)",
+		"m1 = quantile 0.9 of the merged DDSketches a2 (approximate, ±1% of the value)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestSketchSizes logs how large the sketches of one group are on the wire
+// at a few group sizes (HyperLogLog switches from sparse to dense).
+func TestSketchSizes(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{10, 100, 1000, 5000, 100000} {
+		h, d := newHLL(), newQuantileSketch()
+		for i := range n {
+			h.Insert(appendNumberKey(nil, int64(i), nil, 0))
+			if err := d.Add(5 + float64(i%997)*0.37); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hb, err := h.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := encodeQuantileSketch(d)
+		if n >= 1000 && len(hb) > 1<<HLLPrecision+64 {
+			t.Errorf("HyperLogLog of %d values is %d bytes, more than its dense form", n, len(hb))
+		}
+		t.Logf("%6d values: HyperLogLog %5d bytes, DDSketch %4d bytes", n, len(hb), len(db))
+	}
+}
+
+// TestFoldSplitsManyGroups: thousands of groups leave the fold in batches
+// of at most foldBatchRows (so dense 16 KiB HyperLogLog sketches stay far
+// under the Flight message limit) and merge to one row per group.
+func TestFoldSplitsManyGroups(t *testing.T) {
+	t.Parallel()
+	q, err := Parse(`SELECT k, COUNT(DISTINCT x) AS d FROM t GROUP BY k`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := Split(q, []string{"a"}, testMeta())[0]
+	const groups, perGroup = 2100, 200
+	keys, xs, counts := make([]any, 0, groups*perGroup), make([]any, 0, groups*perGroup), make([]any, 0, groups*perGroup)
+	for g := range groups {
+		for i := range perGroup {
+			keys, xs, counts = append(keys, int64(g)), append(xs, int64(i)), append(counts, int64(1))
+		}
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "g0", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "v_a1", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "a0", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	b, err := buildBatch(schema, [][]any{keys, xs, counts}, len(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, folded, err := FoldSketches(context.Background(), sp, schema, []arrow.RecordBatch{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folded) != 3 {
+		t.Errorf("%d groups folded into %d batches, want 3", groups, len(folded))
+	}
+	var rows int64
+	for _, r := range folded {
+		rows += r.NumRows()
+		var size int
+		for _, c := range r.Columns() {
+			for _, buf := range c.Data().Buffers() {
+				if buf != nil {
+					size += buf.Len()
+				}
+			}
+		}
+		if size > 32<<20 {
+			t.Errorf("a folded batch holds %d bytes", size)
+		}
+	}
+	res, err := Merge(context.Background(), q, []Partial{{Site: "a", Batches: folded}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != groups || len(res.Rows) != groups {
+		t.Fatalf("folded %d rows, merged %d, want %d", rows, len(res.Rows), groups)
+	}
+	if d := res.Rows[0][1].(int64); math.Abs(float64(d)-perGroup)/perGroup > 2*HLLStandardError {
+		t.Errorf("distinct count %d, want about %d", d, perGroup)
+	}
+}
