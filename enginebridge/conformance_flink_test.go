@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // flinkDDLType declares the fixture columns to Flink (csv files carry no
@@ -92,4 +96,168 @@ func flinkRunningJobs(t *testing.T, restURL, name string) int {
 		}
 	}
 	return n
+}
+
+// openFlinkLive opens an engine on the test gateway with a slow datagen
+// table and a unique job name.
+func openFlinkLive(t *testing.T, cfg FlinkConfig) (*Flink, string) {
+	t.Helper()
+	cfg.URL = serverEnv(t, "flink", "FEDMESH_FLINK_URL")
+	if cfg.JobName == "" {
+		cfg.JobName = fmt.Sprintf("fedmesh-test-%d", time.Now().UnixNano())
+	}
+	f, err := OpenFlink(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	if err := f.exec(context.Background(), "CREATE TEMPORARY TABLE `fedmesh_slow` (`x` BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1000000000000')"); err != nil {
+		t.Fatal(err)
+	}
+	return f, cfg.JobName
+}
+
+// Cancelling a query whose Flink job is running cancels the job.
+func TestFlinkCancelStopsRunningJob(t *testing.T) {
+	t.Parallel()
+	restURL := serverEnv(t, "flink", "FEDMESH_FLINK_REST_URL")
+	f, job := openFlinkLive(t, FlinkConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- drain(ctx, f, "SELECT COUNT(*) FROM `fedmesh_slow` WHERE MOD(`x`, 7) = 3", nil) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for flinkRunningJobs(t, restURL, job) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow query's job never showed up as running")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error = %v, want one wrapping context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("query still running 10s after cancel")
+	}
+	returned := time.Since(start)
+	deadline = time.Now().Add(10 * time.Second)
+	for flinkRunningJobs(t, restURL, job) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("job still running 10s after cancel")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("cancel: Query returned after %v, job left the running states after %v", returned, time.Since(start))
+}
+
+func TestFlinkGatewayErrorsLive(t *testing.T) {
+	t.Parallel()
+	f, _ := openFlinkLive(t, FlinkConfig{})
+	_, err := f.Query(context.Background(), "SELECT * FROM `no such table`", nil)
+	var ge *FlinkGatewayError
+	if !errors.As(err, &ge) {
+		t.Fatalf("error = %v, want a *FlinkGatewayError", err)
+	}
+	if !strings.Contains(ge.Message, "Object 'no such table' not found") || strings.Contains(ge.Message, "\tat ") {
+		t.Errorf("message = %q, want the validation error without a stack", ge.Message)
+	}
+	t.Logf("gateway error: %v", err)
+}
+
+// Each mapped Flink type, with a value and a NULL, from a live gateway.
+func TestFlinkTypesLive(t *testing.T) {
+	t.Parallel()
+	f, _ := openFlinkLive(t, FlinkConfig{})
+	start := time.Now()
+	_, rows := queryRows(t, f, "SELECT 1")
+	t.Logf("first statement (SELECT 1) took %v", time.Since(start))
+	if len(rows) != 1 {
+		t.Fatalf("SELECT 1: %v", rows)
+	}
+	exprs := []struct{ expr, arrow, value string }{
+		{"TRUE", "bool", "true"},
+		{"CAST(-7 AS TINYINT)", "int8", "-7"},
+		{"CAST(300 AS SMALLINT)", "int16", "300"},
+		{"CAST(70000 AS INT)", "int32", "70000"},
+		{"CAST(9007199254740993 AS BIGINT)", "int64", "9007199254740993"},
+		{"CAST(1.5 AS FLOAT)", "float32", "1.5"},
+		{"CAST(0.1 AS DOUBLE)", "float64", "0.1"},
+		{"CAST('12345678901234567890.123456' AS DECIMAL(38, 6))", "decimal(38, 6)", "12345678901234567890.123456"},
+		{"CAST('0.00' AS DECIMAL(10, 2))", "decimal(10, 2)", "0"},
+		{"CAST('ab' AS CHAR(2))", "utf8", "ab"},
+		{"'é''\"'", "utf8", `é'"`},
+		{"X'0102'", "binary", "AQI="},
+		{"DATE '2024-02-29'", "date32", "2024-02-29"},
+		{"TIMESTAMP '2024-02-29 01:02:03.123456'", "timestamp[us]", "2024-02-29T01:02:03.123456"},
+		{"CAST(TIMESTAMP '2024-02-29 01:02:03.5' AS TIMESTAMP_LTZ(3))", "timestamp[ms, tz=UTC]", "2024-02-29T01:02:03.5Z"},
+	}
+	var sel []string
+	for i, e := range exprs {
+		sel = append(sel, fmt.Sprintf("CASE WHEN `k` = 1 THEN %s END AS `c%d`", e.expr, i))
+	}
+	r, err := f.Query(context.Background(), "SELECT "+strings.Join(sel, ", ")+" FROM (VALUES (1), (2)) AS `v` (`k`)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var got [][]string
+	for r.Next() {
+		rec := r.RecordBatch()
+		for row := 0; row < int(rec.NumRows()); row++ {
+			var vals []string
+			for _, c := range rec.Columns() {
+				vals = append(vals, c.ValueStr(row))
+			}
+			got = append(got, vals)
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("rows = %v, want a value row and a NULL row", got)
+	}
+	if got[0][0] == "(null)" {
+		got[0], got[1] = got[1], got[0]
+	}
+	for i, e := range exprs {
+		if typ := r.Schema().Field(i).Type.String(); typ != e.arrow {
+			t.Errorf("%s: arrow type %s, want %s", e.expr, typ, e.arrow)
+		}
+		if got[0][i] != e.value {
+			t.Errorf("%s: value %q, want %q", e.expr, got[0][i], e.value)
+		}
+		if got[1][i] != "(null)" {
+			t.Errorf("%s: NULL row has %q", e.expr, got[1][i])
+		}
+	}
+	_, err = f.Query(context.Background(), "SELECT 1 AS `ok`, ARRAY[1, 2] AS `tags`", nil)
+	if err == nil || !strings.Contains(err.Error(), `column 1 "tags"`) || !strings.Contains(err.Error(), "ARRAY") {
+		t.Errorf("unmapped type: error = %v, want one naming column tags and type ARRAY", err)
+	}
+}
+
+// A parquet table needs no declared schema: its columns come from the file.
+func TestFlinkParquetTable(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	loadTables(t, db, []confTable{confSales}, duckDBDDLType, quoteIdent, func(n int) string { return fmt.Sprintf("$%d", n) })
+	path := filepath.Join(t.TempDir(), "sales.parquet")
+	mustExec(t, db, "COPY "+quoteIdent(confSales.Name)+" TO "+quoteString(path)+" (FORMAT parquet)")
+	f, _ := openFlinkLive(t, FlinkConfig{Tables: []TableSource{{Name: "sales pq", Format: FormatParquet, Path: path}}})
+	schema, rows := queryRows(t, f, "SELECT COUNT(*), SUM(`price`), MAX(`day`), MIN(`we\"ird col`) FROM `sales pq`")
+	if got := schema.Field(1).Type.String(); got != "decimal(38, 2)" {
+		t.Errorf("SUM(price) type = %s, want decimal(38, 2)", got)
+	}
+	if diff := cmp.Diff(fmt.Sprint([][]any{{int64(8), "33.00", "2024-03-03", "a"}}), fmt.Sprint(rows)); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
 }

@@ -657,7 +657,7 @@ type FlinkGatewayError struct {
 }
 
 func (e *FlinkGatewayError) Error() string {
-	return fmt.Sprintf("flink sql gateway: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Message)
+	return fmt.Sprintf("flink sql gateway: %s (HTTP %d from %s %s)", e.Message, e.Status, e.Method, e.Path)
 }
 
 func newFlinkGatewayError(method, path string, status int, body []byte) *FlinkGatewayError {
