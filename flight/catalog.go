@@ -67,7 +67,8 @@ func (s *Server) doCatalog(ctx context.Context, peer spiffeid.ID, stream flight.
 	return stream.Send(&flight.Result{Body: body})
 }
 
-// Catalog asks site for its logical catalog. Errors are *SiteError.
+// Catalog asks site for its logical catalog over a short-lived connection
+// of its own. Errors are *SiteError.
 func (c *Client) Catalog(ctx context.Context, site string) (*CatalogResult, error) {
 	r, err := c.catalog(ctx, site)
 	if err != nil {
@@ -81,7 +82,15 @@ func (c *Client) catalog(ctx context.Context, site string) (*CatalogResult, erro
 	if sc == nil {
 		return nil, errors.New("no flight target is configured for this site")
 	}
-	stream, err := sc.flight.DoAction(ctx, &flight.Action{Type: ActionCatalog})
+	// A connection of its own, closed afterwards: fetches made while a
+	// site is still down (at start, say) must not leave the queries'
+	// connection waiting out gRPC's reconnect backoff once it is up.
+	conn, err := dial(sc.target)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stream, err := flight.NewClientFromConn(conn, nil).DoAction(ctx, &flight.Action{Type: ActionCatalog})
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ type Client struct {
 type siteConn struct {
 	conn   *grpc.ClientConn
 	flight flight.Client
+	target Target // for the short-lived connections of catalog fetches
 }
 
 // SiteResult is one site's partial result. The caller owns Batches and must
@@ -82,17 +83,22 @@ func NewClient(targets []Target, logger *slog.Logger) (*Client, error) {
 			_ = c.Close()
 			return nil, fmt.Errorf("flight client: targets[%d]: site %q is listed twice", i, t.Site)
 		}
-		conn, err := grpc.NewClient(t.Addr,
-			grpc.WithTransportCredentials(credentials.NewTLS(t.TLS.Clone())),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResultMessageSize)),
-		)
+		conn, err := dial(t)
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("flight client: site %q at %s: %w", t.Site, t.Addr, err)
 		}
-		c.sites[t.Site] = &siteConn{conn: conn, flight: flight.NewClientFromConn(conn, nil)}
+		c.sites[t.Site] = &siteConn{conn: conn, flight: flight.NewClientFromConn(conn, nil), target: t}
 	}
 	return c, nil
+}
+
+// dial makes a lazily connected gRPC connection to t over mTLS.
+func dial(t Target) (*grpc.ClientConn, error) {
+	return grpc.NewClient(t.Addr,
+		grpc.WithTransportCredentials(credentials.NewTLS(t.TLS.Clone())),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxResultMessageSize)),
+	)
 }
 
 func checkTarget(t Target) error {

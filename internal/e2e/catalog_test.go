@@ -338,3 +338,64 @@ func TestCatalogReportedBySites(t *testing.T) {
 		}
 	})
 }
+
+// TestCatalogSiteDownAtStart starts the coordinator while site d is down:
+// without d's catalog the coordinator asks d about every table, so a query
+// fails naming d; once d is up, its catalog is fetched (on the next query
+// or refresh) and d takes part only in the tables it holds.
+func TestCatalogSiteDownAtStart(t *testing.T) {
+	fx := sharedFixture(t)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("federation logs:\n%s", logs.String())
+		}
+	})
+	bundle := defaultBundleWith(t, 1)
+	siteA := startCatalogSite(t, "a", "127.0.0.1:0", bundle, []enginebridge.TableSource{
+		{Name: "sales", Format: "parquet", Path: fx.files["a"].Sales},
+		{Name: "customers", Format: "parquet", Path: fx.files["a"].Customers},
+	}, nil, logger)
+	lis, err := net.Listen("tcp", "127.0.0.1:0") // a free port for d, not yet served
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrD := lis.Addr().String()
+	lis.Close()
+	idA, _ := certs.SiteID(td, "a")
+	idD, _ := certs.SiteID(td, "d")
+	fed := &federation{t: t, audits: map[string]string{}, logs: logs, catalogRefresh: time.Hour} // only on demand here
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	fed.startCoordinator(ctx, &wg, t.TempDir(), loadSource(t, filepath.Join(fx.dir, "certs"), certs.CoordinatorName),
+		[]coordinator.Site{{Name: "a", Addr: siteA.addr, ID: idA}, {Name: "d", Addr: addrD, ID: idD}}, 0, logger)
+
+	got := fed.query("SELECT COUNT(*) AS n FROM customers")
+	if got.Status == 200 || got.Error == nil || got.Error.Site != "d" {
+		t.Fatalf("with d down: HTTP %d %+v, want a failure naming site d", got.Status, got.Error)
+	}
+	startCatalogSite(t, "d", addrD, bundle, []enginebridge.TableSource{{Name: "sales", Format: "parquet", Path: fx.files["d"].Sales}}, nil, logger)
+	start := time.Now()
+	for time.Since(start) < 20*time.Second {
+		got = fed.query("SELECT COUNT(*) AS n FROM customers")
+		if got.Status == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if want := map[string]string{"a": "ok", "d": "no_table"}; got.Status != 200 || !maps.Equal(siteStatuses(got), want) {
+		t.Fatalf("after d came up: HTTP %d sites %v %+v, want %v", got.Status, siteStatuses(got), got.Error, want)
+	}
+	t.Logf("site d's catalog fetched %s after it came up", time.Since(start).Round(time.Millisecond))
+	for range 100 { // d's query connection may still be waiting out a reconnect backoff
+		if got = fed.query("SELECT COUNT(*) AS n FROM sales"); got.Status == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if want := map[string]string{"a": "ok", "d": "ok"}; got.Status != 200 || !maps.Equal(siteStatuses(got), want) {
+		t.Errorf("sales: HTTP %d sites %v %+v, want %v", got.Status, siteStatuses(got), got.Error, want)
+	}
+}
