@@ -93,6 +93,9 @@ func openEngine(ctx context.Context, field string, ec config.Engine, tables []en
 		e, err = enginebridge.OpenPostgres(ctx, enginebridge.PostgresConfig{DSN: dsn, Password: password, MaxConns: ec.MaxConns}, logger)
 	case config.EngineMySQL:
 		e, err = enginebridge.OpenMySQL(ctx, enginebridge.MySQLConfig{DSN: dsn, Password: password, MaxConns: ec.MaxConns}, logger)
+	case config.EngineFlink:
+		// The site's tables become temporary tables of the gateway session.
+		e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: dsn, Tables: tables}, logger)
 	default:
 		err = fmt.Errorf("unknown engine type %q", ec.Type)
 	}

@@ -11,6 +11,7 @@ const (
 	EngineDuckDB   = "duckdb"
 	EnginePostgres = "postgres"
 	EngineMySQL    = "mysql"
+	EngineFlink    = "flink" // dsn: the Flink SQL Gateway's REST URL
 )
 
 // engineAliases maps accepted spellings to an engine type.
@@ -18,6 +19,7 @@ var engineAliases = map[string]string{
 	"": EngineDuckDB, EngineDuckDB: EngineDuckDB,
 	EnginePostgres: EnginePostgres, "postgresql": EnginePostgres,
 	EngineMySQL: EngineMySQL, "mariadb": EngineMySQL,
+	EngineFlink: EngineFlink,
 }
 
 // Routing picks one of several engines (engines[].profile) per sub-plan.
@@ -143,7 +145,7 @@ func (c *Agent) validateEngines(file string, p *problems) {
 func (e *Engine) validate(path string, haveVault bool, p *problems) {
 	typ, ok := engineAliases[e.Type]
 	if !ok {
-		p.add(path+".type", "unknown engine %q (duckdb, postgres, mysql)", e.Type)
+		p.add(path+".type", "unknown engine %q (duckdb, postgres, mysql, flink)", e.Type)
 		return
 	}
 	e.Type = typ
@@ -157,6 +159,13 @@ func (e *Engine) validate(path string, haveVault bool, p *problems) {
 	case EngineDuckDB:
 		if e.DSN != "" || e.Password != "" {
 			p.add(path+".dsn", "duckdb reads the tables: files; dsn and password are for postgres and mysql")
+		}
+	case EngineFlink:
+		if !strings.HasPrefix(e.DSN, "http://") && !strings.HasPrefix(e.DSN, "https://") && !strings.HasPrefix(e.DSN, "vault:") {
+			p.add(path+".dsn", "must be the Flink SQL Gateway's http(s) URL, e.g. http://127.0.0.1:8083")
+		}
+		if e.Password != "" || e.Threads != 0 || e.MemoryLimit != "" || e.MaxConns != 0 {
+			p.add(path+".password", "flink takes only dsn (password, threads, memory_limit and max_conns are other engines' settings)")
 		}
 	default:
 		if e.DSN == "" {
