@@ -420,7 +420,7 @@ func flinkTableDDL(tables []TableSource, schemas map[string][]FlinkColumn) ([]st
 		switch t.Format {
 		case FormatCSV:
 			if !declared {
-				return nil, fmt.Errorf("%s %q: a csv table needs its columns declared (FlinkConfig.Schemas): Flink reads csv files without a header line", field, t.Name)
+				return nil, fmt.Errorf("%s %q: Flink's csv format reads no header line, so a csv table needs its columns declared (FlinkConfig.Schemas); parquet files carry their own", field, t.Name)
 			}
 			format = "'format' = 'csv', 'csv.null-literal' = ''"
 		case FormatParquet:
