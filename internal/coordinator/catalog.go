@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
 )
@@ -84,10 +86,33 @@ func (c *Coordinator) fetchCatalog(ctx context.Context, site string, ifMissing b
 	}
 	prev := c.catalogs.get(site)
 	c.catalogs.set(site, r)
-	if prev == nil || !slices.Equal(tableNames(prev), tableNames(r)) {
+	if prev == nil || prev.Declared != r.Declared || !reflect.DeepEqual(prev.Tables, r.Tables) {
 		c.log.Info("catalog", "site", site, "declared", r.Declared, "tables", strings.Join(tableNames(r), ","))
+		c.auditCatalog(ctx, r)
 	}
 	return nil
+}
+
+// auditEventCatalog is the coordinator's audit event for a site's catalog
+// as first reported or changed: what the coordinator then based its
+// choice of sites on.
+const auditEventCatalog = "catalog"
+
+// auditCatalog records a site's new catalog (tables and column counts).
+// The catalog carries no data, so a failed write is logged, not fatal.
+func (c *Coordinator) auditCatalog(ctx context.Context, r *flight.CatalogResult) {
+	if c.audit == nil {
+		return
+	}
+	cols := map[string]int{}
+	for _, t := range r.Tables {
+		cols[t.Name] = len(t.Columns)
+	}
+	rec := audit.Record{Component: audit.ComponentCoordinator, Site: r.Site, Event: auditEventCatalog,
+		Details: map[string]any{"declared": r.Declared, "tables": tableNames(r), "columns": cols}}
+	if _, _, err := c.audit.Append(context.WithoutCancel(ctx), rec); err != nil {
+		c.log.Error("audit write of a site's catalog failed", "site", r.Site, "err", err)
+	}
 }
 
 // watchCatalogs fetches every site's catalog at start, retrying each site

@@ -337,6 +337,18 @@ func TestCatalogReportedBySites(t *testing.T) {
 			t.Errorf("rows = %v, want %v (sites a and b)", got.Rows, want)
 		}
 	})
+
+	t.Run("the coordinator audits each catalog as first reported and changed", func(t *testing.T) {
+		var b []string
+		for _, r := range readRecords(t, fed.audits["coordinator"]) {
+			if r.Event == "catalog" && r.Site == "b" {
+				b = append(b, fmt.Sprint(r.Details["tables"]))
+			}
+		}
+		if want := []string{"[sales]", "[customers sales]"}; !slices.Equal(b, want) {
+			t.Errorf("catalog records of site b: %q, want %q", b, want)
+		}
+	})
 }
 
 // TestCatalogSiteDownAtStart starts the coordinator while site d is down:
