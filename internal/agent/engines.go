@@ -96,6 +96,10 @@ func openEngine(ctx context.Context, field string, ec config.Engine, tables []en
 	case config.EngineFlink:
 		// The site's tables become temporary tables of the gateway session.
 		e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: dsn, Tables: tables}, logger)
+	case config.EngineSpark:
+		// The site's tables become temporary views of the Spark session;
+		// Spark reads the files itself.
+		e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: dsn, Tables: tables}, logger)
 	default:
 		err = fmt.Errorf("unknown engine type %q", ec.Type)
 	}

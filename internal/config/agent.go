@@ -25,7 +25,7 @@ type Agent struct {
 
 // Engine selects and tunes one of the site's engines.
 type Engine struct {
-	Type        string `yaml:"type,omitempty"`    // duckdb (default), postgres, mysql (MariaDB too)
+	Type        string `yaml:"type,omitempty"`    // duckdb (default), postgres, mysql (MariaDB too), flink, spark
 	Profile     string `yaml:"profile,omitempty"` // name under engines: (small, large, ...)
 	Threads     int    `yaml:"threads,omitempty"` // duckdb
 	MemoryLimit string `yaml:"memory_limit,omitempty"`

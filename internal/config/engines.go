@@ -12,6 +12,7 @@ const (
 	EnginePostgres = "postgres"
 	EngineMySQL    = "mysql"
 	EngineFlink    = "flink" // dsn: the Flink SQL Gateway's REST URL
+	EngineSpark    = "spark" // dsn: the Spark Connect URL, sc://host:port
 )
 
 // engineAliases maps accepted spellings to an engine type.
@@ -20,6 +21,7 @@ var engineAliases = map[string]string{
 	EnginePostgres: EnginePostgres, "postgresql": EnginePostgres,
 	EngineMySQL: EngineMySQL, "mariadb": EngineMySQL,
 	EngineFlink: EngineFlink,
+	EngineSpark: EngineSpark,
 }
 
 // Routing picks one of several engines (engines[].profile) per sub-plan.
@@ -145,7 +147,7 @@ func (c *Agent) validateEngines(file string, p *problems) {
 func (e *Engine) validate(path string, haveVault bool, p *problems) {
 	typ, ok := engineAliases[e.Type]
 	if !ok {
-		p.add(path+".type", "unknown engine %q (duckdb, postgres, mysql, flink)", e.Type)
+		p.add(path+".type", "unknown engine %q (duckdb, postgres, mysql, flink, spark)", e.Type)
 		return
 	}
 	e.Type = typ
@@ -166,6 +168,13 @@ func (e *Engine) validate(path string, haveVault bool, p *problems) {
 		}
 		if e.Password != "" || e.Threads != 0 || e.MemoryLimit != "" || e.MaxConns != 0 {
 			p.add(path+".password", "flink takes only dsn (password, threads, memory_limit and max_conns are other engines' settings)")
+		}
+	case EngineSpark:
+		if !strings.HasPrefix(e.DSN, "sc://") && !strings.HasPrefix(e.DSN, "vault:") {
+			p.add(path+".dsn", "must be the Spark Connect URL, e.g. sc://127.0.0.1:15002")
+		}
+		if e.Password != "" || e.Threads != 0 || e.MemoryLimit != "" || e.MaxConns != 0 {
+			p.add(path+".password", "spark takes only dsn (a token goes in the URL: sc://host:port/;token=…; password, threads, memory_limit and max_conns are other engines' settings)")
 		}
 	default:
 		if e.DSN == "" {
