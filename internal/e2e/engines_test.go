@@ -19,17 +19,20 @@ import (
 	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
-// TestFederationOnRealEngines runs the differential queries on a federation
-// whose site a is DuckDB, site b PostgreSQL and site c MariaDB, each holding
-// that site's sample rows, and compares with DuckDB over the union — with
-// and without small-group suppression. The PostgreSQL and MariaDB passwords
-// are not in their DSNs: the agents read them from the Vault dev server,
-// logged in with AppRole.
+// TestFederationOnRealEngines runs the skeleton's differential queries on a
+// five-site federation with one engine per site — a DuckDB, b PostgreSQL,
+// c MariaDB, d Spark (through Spark Connect), e Flink (through the SQL
+// Gateway) — each holding that site's sample rows, and compares with DuckDB
+// over the union of the five sites' rows, with small-group suppression.
+// The PostgreSQL and MariaDB passwords are not in their DSNs: the agents
+// read them from the Vault dev server, logged in with AppRole.
 func TestFederationOnRealEngines(t *testing.T) {
 	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
 	pgAdmin := testenv.Server(t, "postgres", "FEDMESH_PG_ADMIN_DSN")
 	myDSN := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_DSN")
 	myAdmin := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_ADMIN_DSN")
+	sparkURL := testenv.Server(t, "spark", "FEDMESH_SPARK_URL")
+	flinkURL := testenv.Server(t, "flink", "FEDMESH_FLINK_URL")
 	fx := sharedFixture(t)
 	ctx := context.Background()
 	ns := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
@@ -48,8 +51,34 @@ func TestFederationOnRealEngines(t *testing.T) {
 	pgNoPass += "&search_path=" + ns
 
 	creds := credentialSource(t, ns, map[string]string{"pg": pgPass, "mariadb": myPass})
+	sampleTables := func(site string) []enginebridge.TableSource {
+		return []enginebridge.TableSource{
+			{Name: "sales", Format: enginebridge.FormatParquet, Path: fx.files[site].Sales},
+			{Name: "customers", Format: enginebridge.FormatParquet, Path: fx.files[site].Customers},
+		}
+	}
 	fed := startFederation(t, fedOptions{
+		sites: sites5,
 		wrapEngine: func(site string, duck enginebridge.Engine) enginebridge.Engine {
+			var (
+				e   enginebridge.Engine
+				err error
+			)
+			switch site {
+			case "d":
+				_ = duck.Close()
+				e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: sparkURL, Tables: sampleTables(site)}, nil)
+			case "e":
+				_ = duck.Close()
+				e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: flinkURL, Tables: sampleTables(site)}, nil)
+			}
+			if e != nil || err != nil {
+				if err != nil {
+					t.Errorf("site %s: %v", site, err)
+					return duck
+				}
+				return e
+			}
 			switch site {
 			case "b":
 				_ = duck.Close()
@@ -79,10 +108,13 @@ func TestFederationOnRealEngines(t *testing.T) {
 			if got.Status != 200 {
 				t.Fatalf("HTTP %d: %+v", got.Status, got.Error)
 			}
-			want, wantSupp := reference(t, fx, c, 10)
+			want, wantSupp := referenceOver(t, fx, sites5, c, 10)
 			ordered := strings.Contains(c.sql, "ORDER BY")
 			if d := diffRows(normRows(got.Rows, !ordered), normRows(want, !ordered)); d != "" {
 				t.Errorf("%s\n%s", c.sql, d)
+			}
+			if len(got.Sites) != len(sites5) {
+				t.Errorf("answer names %d sites, want all of %v: %+v", len(got.Sites), sites5, got.Sites)
 			}
 			for _, s := range got.Sites {
 				if s.SuppressedGroups != wantSupp[s.Site] {
@@ -92,7 +124,7 @@ func TestFederationOnRealEngines(t *testing.T) {
 		})
 	}
 	// The audit records name the engine each site ran.
-	for site, engine := range map[string]string{"site-a": "duckdb", "site-b": "postgres", "site-c": "mysql"} {
+	for site, engine := range map[string]string{"site-a": "duckdb", "site-b": "postgres", "site-c": "mysql", "site-d": "spark", "site-e": "flink"} {
 		data, err := os.ReadFile(fed.audits[site])
 		if err != nil {
 			t.Fatal(err)
