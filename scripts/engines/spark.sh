@@ -23,6 +23,14 @@ START_TIMEOUT="${FEDMESH_SPARK_START_TIMEOUT:-180}"
 
 spark_home() { echo "$VENV/lib/python3"*/site-packages/pyspark; }
 
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "$@" >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null
+    apt-get install -y -q "$@" >/dev/null
+  }
+}
+
 installed() {
   [ -x "$VENV/bin/python" ] &&
     [ "$("$VENV/bin/python" -c 'import pyspark; print(pyspark.__version__)' 2>/dev/null)" = "$PYSPARK_VERSION" ] &&
@@ -31,10 +39,21 @@ installed() {
 
 install() {
   if installed; then return; fi
-  command -v java >/dev/null || { echo "spark.sh: java (17) is required" >&2; exit 1; }
+  if ! command -v java >/dev/null; then
+    echo "spark.sh: installing Java 17 from apt" >&2
+    apt_install openjdk-17-jre-headless
+  fi
   echo "spark.sh: installing pyspark==$PYSPARK_VERSION from PyPI into $VENV" >&2
   mkdir -p "$DIR"
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    rm -rf "$VENV"
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+      # Debian's python3 needs python3-venv (ensurepip) for venvs.
+      rm -rf "$VENV"
+      apt_install python3-venv
+      python3 -m venv "$VENV"
+    fi
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check "pyspark==$PYSPARK_VERSION" >"$DIR/pip.log" 2>&1 || {
     cat "$DIR/pip.log" >&2; exit 1; }
   installed || { echo "spark.sh: pyspark $PYSPARK_VERSION installed without the spark-connect jar" >&2; exit 1; }
