@@ -9,11 +9,17 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
+
+// flinkSlowTable is SlowQuery's source: 1000 rows a second for a minute,
+// so it runs long enough to be cancelled but a job that escaped
+// cancellation ends by itself and barely uses a CPU meanwhile.
+const flinkSlowTable = "CREATE TEMPORARY TABLE `fedmesh_slow` (`x` BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1000', 'number-of-rows' = '60000')"
 
 // flinkDDLType declares the fixture columns to Flink (csv files carry no
 // schema).
@@ -59,7 +65,7 @@ func TestConformanceFlink(t *testing.T) {
 			t.Logf("session with %d table(s) open in %v", len(srcs), time.Since(start))
 			t.Cleanup(func() { _ = f.Close() })
 			// An endless bounded source for SlowQuery.
-			if err := f.exec(context.Background(), "CREATE TEMPORARY TABLE `fedmesh_slow` (`x` BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1000000000000')"); err != nil {
+			if err := f.exec(context.Background(), flinkSlowTable); err != nil {
 				t.Fatal(err)
 			}
 			return f
@@ -71,8 +77,9 @@ func TestConformanceFlink(t *testing.T) {
 	})
 }
 
-// flinkRunningJobs counts the cluster's jobs named name that have not
-// reached a terminal state (CANCELLING counts as running).
+// flinkRunningJobs counts the cluster's jobs of the engine with JobName
+// name (named name-<random>) that have not reached a terminal state
+// (CANCELLING counts as running).
 func flinkRunningJobs(t *testing.T, restURL, name string) int {
 	t.Helper()
 	resp, err := http.Get(restURL + "/jobs/overview")
@@ -91,7 +98,7 @@ func flinkRunningJobs(t *testing.T, restURL, name string) int {
 	}
 	n := 0
 	for _, j := range ov.Jobs {
-		if j.Name == name && j.State != "FINISHED" && j.State != "CANCELED" && j.State != "FAILED" {
+		if strings.HasPrefix(j.Name, name+"-") && j.State != "FINISHED" && j.State != "CANCELED" && j.State != "FAILED" {
 			n++
 		}
 	}
@@ -111,7 +118,7 @@ func openFlinkLive(t *testing.T, cfg FlinkConfig) (*Flink, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.Close() })
-	if err := f.exec(context.Background(), "CREATE TEMPORARY TABLE `fedmesh_slow` (`x` BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1000000000000')"); err != nil {
+	if err := f.exec(context.Background(), flinkSlowTable); err != nil {
 		t.Fatal(err)
 	}
 	return f, cfg.JobName
@@ -259,5 +266,79 @@ func TestFlinkParquetTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(fmt.Sprint([][]any{{int64(8), "33.00", "2024-03-03", "a"}}), fmt.Sprint(rows)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
+
+// Queries share the engine's session concurrently, and a session the
+// gateway lost is replaced with its tables declared again.
+func TestFlinkConcurrentQueriesAndLostSession(t *testing.T) {
+	t.Parallel()
+	srcs, schemas := writeFlinkCSV(t, []confTable{confSales})
+	f, _ := openFlinkLive(t, FlinkConfig{Tables: srcs, Schemas: schemas})
+	q := "SELECT COUNT(*), SUM(`qty`) FROM `conf Sales`"
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.Query(context.Background(), q, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.Release()
+			n := 0
+			for r.Next() {
+				n += int(r.RecordBatch().NumRows())
+			}
+			if err := r.Err(); err != nil {
+				errs <- err
+			} else if n != 1 {
+				errs <- fmt.Errorf("%d rows, want 1", n)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// Close the session behind the engine's back.
+	old := f.currentSession()
+	if err := f.c.closeSession(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	_, rows := queryRows(t, f, q)
+	if diff := cmp.Diff([][]any{{int64(8), int64(31)}}, rows); diff != "" {
+		t.Errorf("rows after the session was lost (-want +got):\n%s", diff)
+	}
+	if f.currentSession() == old {
+		t.Error("engine still uses the closed session")
+	}
+}
+
+// Cancelling at any moment — while the statement is planned, while its
+// job is submitted, while it runs — leaves no job running.
+func TestFlinkCancelAtAnyMomentLeavesNoJob(t *testing.T) {
+	t.Parallel()
+	restURL := serverEnv(t, "flink", "FEDMESH_FLINK_REST_URL")
+	f, job := openFlinkLive(t, FlinkConfig{})
+	for _, d := range []time.Duration{0, 25, 50, 100, 150, 200, 300, 400, 600, 800} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- drain(ctx, f, "SELECT COUNT(*) FROM `fedmesh_slow` WHERE MOD(`x`, 7) = 3", nil) }()
+		time.Sleep(d * time.Millisecond)
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("cancel after %v: error = %v, want one wrapping context.Canceled", d*time.Millisecond, err)
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for n := flinkRunningJobs(t, restURL, job); n != 0; n = flinkRunningJobs(t, restURL, job) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d job(s) still running 15s after their queries were cancelled", n)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -3,7 +3,9 @@ package enginebridge
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,8 +41,8 @@ type FlinkConfig struct {
 	// The adapter always sets execution.runtime-mode=batch and
 	// table.local-time-zone=UTC.
 	Properties map[string]string
-	// JobName names the Flink jobs of this engine's queries
-	// (pipeline.name; default "fedmesh").
+	// JobName prefixes the names of the Flink jobs of this engine's
+	// queries (pipeline.name = JobName-<random>; default "fedmesh").
 	JobName string
 	// HTTPClient defaults to a client with a 30s per-request timeout.
 	HTTPClient *http.Client
@@ -61,11 +64,21 @@ type FlinkColumn struct {
 // result pages become Arrow record batches.
 type Flink struct {
 	c       *flinkClient
-	session string
+	props   map[string]string
+	ddl     []string
+	names   []string // table names, for messages
 	jobName string
 	alloc   memory.Allocator
 	poll    time.Duration
 	logger  *slog.Logger
+
+	mu      sync.Mutex
+	session string // current session handle; replaced when the gateway lost it
+
+	closing chan struct{}  // closed by Close: job sweeps finish at once
+	sweepMu sync.Mutex     // orders sweeps.Add before Close's Wait
+	closed  bool           // under sweepMu
+	sweeps  sync.WaitGroup // running stopJobs
 
 	stopBeat  context.CancelFunc
 	beatDone  chan struct{}
@@ -98,6 +111,7 @@ func OpenFlink(ctx context.Context, cfg FlinkConfig, logger *slog.Logger) (*Flin
 		alloc:   cfg.Allocator,
 		poll:    cfg.PollInterval,
 		logger:  logger.With("component", "enginebridge", "engine", "flink"),
+		closing: make(chan struct{}),
 	}
 	if f.jobName == "" {
 		f.jobName = "fedmesh"
@@ -108,22 +122,19 @@ func OpenFlink(ctx context.Context, cfg FlinkConfig, logger *slog.Logger) (*Flin
 	if f.poll <= 0 {
 		f.poll = 100 * time.Millisecond
 	}
-	props := map[string]string{}
+	f.props = map[string]string{}
 	for k, v := range cfg.Properties {
-		props[k] = v
+		f.props[k] = v
 	}
-	props["execution.runtime-mode"] = "batch"
-	props["table.local-time-zone"] = "UTC"
+	f.props["execution.runtime-mode"] = "batch"
+	f.props["table.local-time-zone"] = "UTC"
+	f.ddl = ddl
+	for _, t := range cfg.Tables {
+		f.names = append(f.names, t.Name)
+	}
 	start := time.Now()
-	f.session, err = f.c.openSession(ctx, props)
-	if err != nil {
-		return nil, wrapCtxErr(ctx, fmt.Errorf("open flink engine at %s: %w", f.c.base, err))
-	}
-	for i, stmt := range ddl {
-		if err := f.exec(ctx, stmt); err != nil {
-			_ = f.c.closeSession(context.Background(), f.session)
-			return nil, wrapCtxErr(ctx, fmt.Errorf("open flink engine: tables[%d] %q: %w", i, cfg.Tables[i].Name, err))
-		}
+	if f.session, err = f.newSession(ctx); err != nil {
+		return nil, wrapCtxErr(ctx, fmt.Errorf("open flink engine: %w", err))
 	}
 	beatCtx, stop := context.WithCancel(context.Background())
 	f.stopBeat, f.beatDone = stop, make(chan struct{})
@@ -131,6 +142,51 @@ func OpenFlink(ctx context.Context, cfg FlinkConfig, logger *slog.Logger) (*Flin
 	f.logger.InfoContext(ctx, "flink engine ready", "gateway", f.c.base, "session", f.session,
 		"tables", len(ddl), "setup", time.Since(start).Round(time.Millisecond))
 	return f, nil
+}
+
+// newSession opens a gateway session and declares the tables in it.
+func (f *Flink) newSession(ctx context.Context) (string, error) {
+	session, err := f.c.openSession(ctx, f.props)
+	if err != nil {
+		return "", fmt.Errorf("gateway %s: %w", f.c.base, err)
+	}
+	for i, stmt := range f.ddl {
+		if err := f.execIn(ctx, session, stmt); err != nil {
+			_ = f.c.closeSession(context.Background(), session)
+			return "", fmt.Errorf("tables[%d] %q: %w", i, f.names[i], err)
+		}
+	}
+	return session, nil
+}
+
+func (f *Flink) currentSession() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.session
+}
+
+// reopen replaces session stale, which the gateway no longer knows (it
+// restarted, or the session expired), with a new one — unless another
+// query already did.
+func (f *Flink) reopen(ctx context.Context, stale string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.session != stale {
+		return f.session, nil
+	}
+	session, err := f.newSession(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reopen flink session: %w", err)
+	}
+	f.logger.WarnContext(ctx, "flink session lost; opened a new one", "old", stale, "new", session)
+	f.session = session
+	return session, nil
+}
+
+// sessionGone reports whether err says the gateway does not know session.
+func sessionGone(err error, session string) bool {
+	var ge *FlinkGatewayError
+	return errors.As(err, &ge) && strings.Contains(ge.Message, "Session '"+session+"' does not exist")
 }
 
 // Dialect returns "flink".
@@ -147,8 +203,10 @@ func (f *Flink) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := f.c.do(ctx, http.MethodPost, "/v2/sessions/"+f.session+"/heartbeat", struct{}{}, nil); err != nil && ctx.Err() == nil {
-				f.logger.Warn("flink session heartbeat failed", "session", f.session, "err", err)
+			session := f.currentSession()
+			if err := f.c.do(ctx, http.MethodPost, "/v2/sessions/"+url.PathEscape(session)+"/heartbeat", struct{}{}, nil); err != nil && ctx.Err() == nil {
+				// A lost session is replaced by the next query.
+				f.logger.Warn("flink session heartbeat failed", "session", session, "err", err)
 			}
 		}
 	}
@@ -158,21 +216,30 @@ func (f *Flink) heartbeat(ctx context.Context) {
 func (f *Flink) Close() error {
 	var err error
 	f.closeOnce.Do(func() {
+		f.sweepMu.Lock()
+		f.closed = true
+		close(f.closing)
+		f.sweepMu.Unlock()
+		f.sweeps.Wait()
 		f.stopBeat()
 		<-f.beatDone
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if cerr := f.c.closeSession(ctx, f.session); cerr != nil {
+		if cerr := f.c.closeSession(ctx, f.currentSession()); cerr != nil {
 			err = fmt.Errorf("close flink engine: %w", cerr)
 		}
 	})
 	return err
 }
 
-// exec runs a statement that returns no rows worth keeping (DDL) and waits
-// for it to finish.
+// exec runs a statement that returns no rows worth keeping (DDL) in the
+// current session and waits for it to finish.
 func (f *Flink) exec(ctx context.Context, stmt string) error {
-	r, err := f.Query(ctx, stmt, nil)
+	return f.execIn(ctx, f.currentSession(), stmt)
+}
+
+func (f *Flink) execIn(ctx context.Context, session, stmt string) error {
+	r, err := f.query(ctx, session, stmt)
 	if err != nil {
 		return err
 	}
@@ -195,21 +262,47 @@ func (f *Flink) Query(ctx context.Context, query string, args []any) (array.Reco
 		return nil, fmt.Errorf("flink query: %w", err)
 	}
 	f.logger.DebugContext(ctx, "flink query", slog.String("sql", query))
-	op, err := f.c.submit(ctx, f.session, query, map[string]string{"pipeline.name": f.jobName})
+	session := f.currentSession()
+	r, err := f.query(ctx, session, query)
+	if err != nil && sessionGone(err, session) {
+		if session, err = f.reopen(ctx, session); err != nil {
+			return nil, wrapCtxErr(ctx, fmt.Errorf("flink query: %w", err))
+		}
+		r, err = f.query(ctx, session, query)
+	}
 	if err != nil {
 		return nil, wrapCtxErr(ctx, fmt.Errorf("flink query: %w", err))
 	}
-	r := &flinkReader{f: f, ctx: ctx, op: op, next: f.c.resultPath(f.session, op, 0)}
+	return r, nil
+}
+
+// query submits one statement in session and reads its first page.
+func (f *Flink) query(ctx context.Context, session, query string) (*flinkReader, error) {
+	// A job name of its own lets a cancellation find the query's job.
+	var tag [6]byte
+	_, _ = rand.Read(tag[:])
+	job := f.jobName + "-" + hex.EncodeToString(tag[:])
+	// The submission itself is not cancelled with ctx: a request
+	// abandoned mid-way may still create the operation (and its job) on
+	// the gateway, with no handle here to cancel it. It is quick; the
+	// AfterFunc below cancels the operation at once if ctx is done.
+	subCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	op, err := f.c.submit(subCtx, session, query, map[string]string{"pipeline.name": job})
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	r := &flinkReader{f: f, ctx: ctx, session: session, op: op, job: job, next: f.c.resultPath(session, op, 0)}
 	r.refs.Store(1)
 	r.stopCancel = context.AfterFunc(ctx, r.cancelOp)
 	page, err := r.fetch()
 	if err != nil {
 		r.Release()
-		return nil, wrapCtxErr(ctx, fmt.Errorf("flink query: %w", err))
+		return nil, err
 	}
 	if r.schema, err = flinkSchema(page.Results.Columns); err != nil {
 		r.Release()
-		return nil, fmt.Errorf("flink query: %w", err)
+		return nil, err
 	}
 	r.pending = page
 	return r, nil
@@ -233,7 +326,9 @@ type flinkReader struct {
 	refs       atomic.Int64
 	f          *Flink
 	ctx        context.Context
+	session    string
 	op         string
+	job        string // pipeline.name of the query's Flink job
 	next       string // path of the next page; "" after the last
 	schema     *arrow.Schema
 	pending    *flinkResultPage
@@ -263,8 +358,14 @@ func (r *flinkReader) Release() {
 		return
 	}
 	r.releaseCur()
-	if r.stopCancel != nil && !r.stopCancel() && r.ctx.Err() != nil {
+	if r.stopCancel != nil && !r.stopCancel() {
 		// cancelOp ran (or runs): it closes the operation itself.
+		return
+	}
+	if r.ctx.Err() != nil {
+		// Cancelled, but this Release stopped the AfterFunc before the
+		// context package started it: cancel here, without blocking.
+		go r.cancelOp()
 		return
 	}
 	r.closeOp()
@@ -284,20 +385,102 @@ func (r *flinkReader) cancelOp() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
-		if err := r.f.c.do(ctx, http.MethodPost, r.f.c.opPath(r.f.session, r.op)+"/cancel", struct{}{}, nil); err != nil {
-			r.f.logger.Warn("flink cancel operation failed", "operation", r.op, "err", err)
+		if err := r.f.c.do(ctx, http.MethodPost, r.f.c.opPath(r.session, r.op)+"/cancel", struct{}{}, nil); err != nil {
+			// Typically "FINISHED to CANCELED": the operation finished
+			// once its job was submitted; closing it cancels the job.
+			r.f.logger.Debug("flink cancel operation failed; closing it", "operation", r.op, "err", err)
 		} else {
 			r.f.logger.Debug("flink operation cancelled", "operation", r.op, "took", time.Since(start))
 		}
 		r.closeOp()
+		r.f.stopJobs(r.session, r.job)
 	})
 }
+
+// stopJobs stops the running Flink jobs named job. Cancelling or closing
+// the gateway operation normally cancels its job, but an operation
+// interrupted while it submits the job leaves the job running, unowned
+// (Flink 1.20); so after a cancellation the session's SHOW JOBS is
+// checked a few times as the submission may land late, and STOP JOB
+// (without savepoint: a cancel) sent for any survivor.
+// Close waits for these checks, cutting their waits short.
+func (f *Flink) stopJobs(session, job string) {
+	f.sweepMu.Lock()
+	if f.closed {
+		f.sweepMu.Unlock()
+		return
+	}
+	f.sweeps.Add(1)
+	f.sweepMu.Unlock()
+	defer f.sweeps.Done()
+	for _, wait := range []time.Duration{0, 500 * time.Millisecond, 2 * time.Second} {
+		last := false
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-f.closing:
+			t.Stop()
+			last = true
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := f.stopJobsOnce(ctx, session, job)
+		cancel()
+		if err != nil {
+			f.logger.Warn("flink: stopping the jobs of a cancelled query failed", "job", job, "err", err)
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+func (f *Flink) stopJobsOnce(ctx context.Context, session, job string) error {
+	r, err := f.query(ctx, session, "SHOW JOBS")
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for r.Next() {
+		rec := r.RecordBatch()
+		if rec.NumCols() < 3 {
+			break
+		}
+		idCol, nameCol, stateCol := rec.Column(0), rec.Column(1), rec.Column(2)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if nameCol.ValueStr(i) != job {
+				continue
+			}
+			switch stateCol.ValueStr(i) {
+			case "FINISHED", "CANCELED", "FAILED", "CANCELLING":
+				continue
+			}
+			if id := idCol.ValueStr(i); flinkJobID.MatchString(id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	err = r.Err()
+	r.Release()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := f.execIn(ctx, session, "STOP JOB '"+id+"'"); err != nil {
+			return fmt.Errorf("stop job %s: %w", id, err)
+		}
+		f.logger.Info("flink: stopped the job of a cancelled query", "job", job, "job_id", id)
+	}
+	return nil
+}
+
+var flinkJobID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func (r *flinkReader) closeOp() {
 	r.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := r.f.c.do(ctx, http.MethodDelete, r.f.c.opPath(r.f.session, r.op)+"/close", nil, nil); err != nil {
+		if err := r.f.c.do(ctx, http.MethodDelete, r.f.c.opPath(r.session, r.op)+"/close", nil, nil); err != nil {
 			r.f.logger.Debug("flink close operation failed", "operation", r.op, "err", err)
 		}
 	})
@@ -685,6 +868,7 @@ func newFlinkGatewayError(method, path string, status int, body []byte) *FlinkGa
 func flinkRootCause(errs []string) string {
 	var best string
 	for _, s := range errs {
+		s = strings.TrimPrefix(strings.TrimSpace(s), "<Exception on server side:\n")
 		lines := strings.Split(s, "\n")
 		for i := 0; i < len(lines); i++ {
 			line := strings.TrimSpace(lines[i])

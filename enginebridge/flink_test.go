@@ -35,6 +35,8 @@ type fakeGateway struct {
 	stmts     []string
 	props     map[string]string
 	execCfg   map[string]string
+	sessions  int             // sessions opened: s1, s2, ...
+	lost      map[string]bool // sessions the gateway "forgot"
 }
 
 func (g *fakeGateway) handler() http.Handler {
@@ -44,6 +46,17 @@ func (g *fakeGateway) handler() http.Handler {
 		call := r.Method + " " + r.URL.Path
 		g.calls = append(g.calls, call)
 		body, _ := io.ReadAll(r.Body)
+		// Requests on a later session are served like s1's.
+		if parts := strings.Split(r.URL.Path, "/"); len(parts) > 3 && parts[2] == "sessions" {
+			if g.lost[parts[3]] {
+				w.WriteHeader(http.StatusInternalServerError)
+				msg, _ := json.Marshal("<Exception on server side:\norg.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to execute statement.\n\tat x.y(Z.java:1)\nCaused by: org.apache.flink.table.gateway.api.utils.SqlGatewayException: Session '" + parts[3] + "' does not exist.\n\tat x.y(Z.java:2)\n\nEnd of exception on server side>")
+				fmt.Fprintf(w, `{"errors":["Internal server error.",%s]}`, msg)
+				return
+			}
+			parts[3] = "s1"
+			call = r.Method + " " + strings.Join(parts, "/")
+		}
 		switch {
 		case call == "POST /v2/sessions":
 			var req struct {
@@ -51,7 +64,8 @@ func (g *fakeGateway) handler() http.Handler {
 			}
 			_ = json.Unmarshal(body, &req)
 			g.props = req.Properties
-			fmt.Fprint(w, `{"sessionHandle":"s1"}`)
+			g.sessions++
+			fmt.Fprintf(w, `{"sessionHandle":"s%d"}`, g.sessions)
 		case call == "POST /v2/sessions/s1/statements":
 			var req struct {
 				Statement       string            `json:"statement"`
@@ -59,6 +73,14 @@ func (g *fakeGateway) handler() http.Handler {
 			}
 			_ = json.Unmarshal(body, &req)
 			g.stmts = append(g.stmts, req.Statement)
+			if req.Statement == "SHOW JOBS" {
+				fmt.Fprint(w, `{"operationHandle":"jobs"}`)
+				return
+			}
+			if strings.HasPrefix(req.Statement, "STOP JOB") {
+				fmt.Fprint(w, `{"operationHandle":"ddl"}`)
+				return
+			}
 			g.execCfg = req.ExecutionConfig
 			if g.submitErr != "" && !strings.HasPrefix(req.Statement, "CREATE") {
 				w.WriteHeader(http.StatusInternalServerError)
@@ -70,6 +92,14 @@ func (g *fakeGateway) handler() http.Handler {
 				return
 			}
 			fmt.Fprint(w, `{"operationHandle":"o1"}`)
+		case call == "GET /v2/sessions/s1/operations/jobs/result/0":
+			// The query's job, orphaned: still running after its cancel.
+			fmt.Fprintf(w, `{"resultType":"PAYLOAD","results":{"columns":[{"name":"job id","logicalType":{"type":"VARCHAR"}},{"name":"job name","logicalType":{"type":"VARCHAR"}},{"name":"status","logicalType":{"type":"VARCHAR"}},{"name":"start time","logicalType":{"type":"VARCHAR"}}],"data":[`+
+				`{"kind":"INSERT","fields":["0123456789abcdef0123456789abcdef",%q,"RUNNING","2026-01-01T00:00:00Z"]},`+
+				`{"kind":"INSERT","fields":["fedcba9876543210fedcba9876543210","someone else's","RUNNING","2026-01-01T00:00:00Z"]}]},`+
+				`"nextResultUri":"/v2/sessions/s1/operations/jobs/result/1?rowFormat=JSON"}`, g.execCfg["pipeline.name"])
+		case call == "GET /v2/sessions/s1/operations/jobs/result/1":
+			fmt.Fprint(w, `{"resultType":"EOS","results":{"columns":[],"data":[]}}`)
 		case strings.HasPrefix(call, "GET /v2/sessions/s1/operations/ddl/result/"):
 			fmt.Fprint(w, `{"resultType":"EOS","isQueryResult":false,"resultKind":"SUCCESS","results":{"columns":[{"name":"result","logicalType":{"type":"VARCHAR","nullable":true,"length":2147483647}}],"data":[]}}`)
 		case strings.HasPrefix(call, "GET /v2/sessions/s1/operations/o1/result/"):
@@ -78,7 +108,7 @@ func (g *fakeGateway) handler() http.Handler {
 				fmt.Fprint(w, `{"errors":["rowFormat missing"]}`)
 				return
 			}
-			tok := strings.TrimPrefix(r.URL.Path, "/v2/sessions/s1/operations/o1/result/")
+			tok := strings.TrimPrefix(call, "GET /v2/sessions/s1/operations/o1/result/")
 			if p, ok := g.pages[tok]; ok {
 				fmt.Fprint(w, p)
 				return
@@ -98,6 +128,17 @@ func (g *fakeGateway) sawCall(call string) bool {
 	defer g.mu.Unlock()
 	for _, c := range g.calls {
 		if c == call {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *fakeGateway) sawStmt(stmt string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.stmts {
+		if s == stmt {
 			return true
 		}
 	}
@@ -199,8 +240,8 @@ func TestFlinkClientPaging(t *testing.T) {
 	if g.props["execution.runtime-mode"] != "batch" || g.props["table.local-time-zone"] != "UTC" || g.props["parallelism.default"] != "2" {
 		t.Errorf("session properties = %v", g.props)
 	}
-	if g.execCfg["pipeline.name"] != "fedmesh-test" {
-		t.Errorf("execution config = %v, want pipeline.name fedmesh-test", g.execCfg)
+	if !strings.HasPrefix(g.execCfg["pipeline.name"], "fedmesh-test-") {
+		t.Errorf("execution config = %v, want pipeline.name fedmesh-test-<random>", g.execCfg)
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
@@ -245,6 +286,7 @@ func TestFlinkRootCause(t *testing.T) {
 		{[]string{"Internal server error."}, "Internal server error."},
 		{[]string{"Internal server error.", "java.lang.IllegalStateException: boom\n\tat x.y(Z.java:1)"}, "IllegalStateException: boom"},
 		{[]string{"Session 'abc' does not exist."}, "Session 'abc' does not exist."},
+		{[]string{"Internal server error.", "<Exception on server side:\norg.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to fetchResults.\n\tat a.b(C.java:1)\n\nEnd of exception on server side>"}, "SqlGatewayException: Failed to fetchResults."},
 	} {
 		if got := flinkRootCause(tc.in); got != tc.want {
 			t.Errorf("flinkRootCause(%q) = %q, want %q", tc.in, got, tc.want)
@@ -282,6 +324,13 @@ func TestFlinkClientCancel(t *testing.T) {
 		if !g.sawCall(call) {
 			t.Errorf("gateway never saw %s; calls: %v", call, g.calls)
 		}
+	}
+	// The job that survived its operation is stopped, and only that one.
+	for !g.sawStmt("STOP JOB '0123456789abcdef0123456789abcdef'") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !g.sawStmt("STOP JOB '0123456789abcdef0123456789abcdef'") || g.sawStmt("STOP JOB 'fedcba9876543210fedcba9876543210'") {
+		t.Errorf("statements after the cancel: %q, want one STOP JOB for the query's job", g.stmts)
 	}
 
 	ctx, cancel = context.WithCancel(context.Background())
@@ -421,3 +470,42 @@ func TestFlinkTableDDL(t *testing.T) {
 }
 
 var _ array.RecordReader = (*flinkReader)(nil)
+
+// A session the gateway lost (restart, expiry) is replaced, with its
+// tables declared again, and the query retried once.
+func TestFlinkClientReopensLostSession(t *testing.T) {
+	csv := filepath.Join(t.TempDir(), "t.csv")
+	if err := os.WriteFile(csv, []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &fakeGateway{pages: map[string]string{"0": `{"resultType":"EOS","results":{"columns":[{"name":"n","logicalType":{"type":"BIGINT"}}],"data":[]}}`}}
+	f := openFakeFlink(t, g, FlinkConfig{Tables: []TableSource{{Name: "t", Format: FormatCSV, Path: csv}}, Schemas: map[string][]FlinkColumn{"t": {{"n", "BIGINT"}}}})
+	g.mu.Lock()
+	g.lost = map[string]bool{"s1": true}
+	g.mu.Unlock()
+	r, err := f.Query(context.Background(), "SELECT n FROM t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Release()
+	if f.currentSession() != "s2" {
+		t.Errorf("session = %s, want s2", f.currentSession())
+	}
+	var creates int
+	for _, st := range g.stmts {
+		if strings.HasPrefix(st, "CREATE TEMPORARY TABLE `t`") {
+			creates++
+		}
+	}
+	if creates != 2 {
+		t.Errorf("table declared %d times, want 2 (once per session); statements: %q", creates, g.stmts)
+	}
+	// A session lost for good is an error naming the cause.
+	g.mu.Lock()
+	g.lost["s2"], g.lost["s3"] = true, true
+	g.mu.Unlock()
+	_, err = f.Query(context.Background(), "SELECT n FROM t", nil)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("error = %v, want the gateway's session error", err)
+	}
+}
