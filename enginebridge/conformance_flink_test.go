@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // flinkSlowTable is SlowQuery's source: 1000 rows a second for a minute,
@@ -340,5 +343,33 @@ func TestFlinkCancelAtAnyMomentLeavesNoJob(t *testing.T) {
 			t.Fatalf("%d job(s) still running 15s after their queries were cancelled", n)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The flink dialect's inline literals read back as exactly the value on a
+// live gateway.
+func TestFlinkInlineLiteralsLive(t *testing.T) {
+	t.Parallel()
+	f, _ := openFlinkLive(t, FlinkConfig{})
+	vals := []any{
+		int64(math.MinInt64), int64(math.MaxInt64), int64(-1), 0.1, -1.7976931348623157e308, 5e-324, true, false,
+		"it's", `back\slash`, "a\nb\tc\r", "😀é", `"`, "`", "' OR 1=1 --", "",
+	}
+	var sel []string
+	for i, v := range vals {
+		lit, err := (planner.Flink{}).InlineLiteral(v)
+		if err != nil {
+			t.Fatalf("%#v: %v", v, err)
+		}
+		sel = append(sel, fmt.Sprintf("%s AS `v%d`", lit, i))
+	}
+	_, rows := queryRows(t, f, "SELECT "+strings.Join(sel, ", "))
+	if len(rows) != 1 {
+		t.Fatalf("rows = %v", rows)
+	}
+	for i, v := range vals {
+		if got := rows[0][i]; fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", v) {
+			t.Errorf("literal %#v read back as %#v", v, got)
+		}
 	}
 }
