@@ -322,3 +322,49 @@ func TestSketchesOnPostgresAndMariaDB(t *testing.T) {
 		})
 	}
 }
+
+// TestSketchesOnSparkAndFlink runs the sketch queries with k=10 on a
+// federation of a DuckDB, b Spark (Spark Connect) and c Flink (SQL
+// Gateway), each over its site's sample files: their inner plans group by
+// the sketch arguments in their own dialects, and their partial types
+// differ from DuckDB's.
+func TestSketchesOnSparkAndFlink(t *testing.T) {
+	sparkURL := testenv.Server(t, "spark", "FEDMESH_SPARK_URL")
+	flinkURL := testenv.Server(t, "flink", "FEDMESH_FLINK_URL")
+	fx := sharedFixture(t)
+	ctx := context.Background()
+	tables := func(site string) []enginebridge.TableSource {
+		return []enginebridge.TableSource{
+			{Name: "sales", Format: enginebridge.FormatParquet, Path: fx.files[site].Sales},
+			{Name: "customers", Format: enginebridge.FormatParquet, Path: fx.files[site].Customers},
+		}
+	}
+	const k = 10
+	opts := sketchFedOptions(t, k)
+	opts.wrapEngine = func(site string, duck enginebridge.Engine) enginebridge.Engine {
+		var (
+			e   enginebridge.Engine
+			err error
+		)
+		switch site {
+		case "b":
+			e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: sparkURL, Tables: tables(site)}, nil)
+		case "c":
+			e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: flinkURL, Tables: tables(site)}, nil)
+		default:
+			return duck
+		}
+		if err != nil {
+			t.Errorf("site %s: %v", site, err)
+			return duck
+		}
+		_ = duck.Close()
+		return e
+	}
+	fed := startFederation(t, opts)
+	for _, c := range sketchCases {
+		t.Run(c.name, func(t *testing.T) {
+			checkSketchCase(t, fed, fx, sites3, c, k)
+		})
+	}
+}
