@@ -261,3 +261,42 @@ func TestSparkStreamsBatches(t *testing.T) {
 	}
 	t.Logf("%d rows in %d batches", rows, batches)
 }
+
+// TestSparkRunsRenderGoldens runs every SQL text of the planner's spark
+// render goldens (planner/testdata/render/spark) on the live server, over
+// views with the columns they use, so a rendering Spark cannot parse or
+// analyse fails here.
+func TestSparkRunsRenderGoldens(t *testing.T) {
+	t.Parallel()
+	e := openSpark(t, nil)
+	for _, ddl := range []string{
+		"CREATE OR REPLACE TEMPORARY VIEW sales AS SELECT * FROM VALUES " +
+			"('north', 'p', 1.5D, 2024, 'ok', CAST(1 AS BIGINT), 1, 'x', 1.0D, CAST(-5 AS BIGINT), true, CAST(0 AS BIGINT), 2, 5, 'c', 'a', CAST(NULL AS INT), CAST(NULL AS STRING)) " +
+			"AS t(region, product, amount, year, status, customer_id, a, b, c, d, e, f, g, h, i, j, k, l)",
+		"CREATE OR REPLACE TEMPORARY VIEW `Sales Table` AS SELECT * FROM VALUES ('n', 1.0D) AS t(`Re\"gion`, Amount)",
+		"CREATE OR REPLACE TEMPORARY VIEW orders AS SELECT * FROM VALUES (DATE'2024-03-01') AS t(day)",
+	} {
+		if err := e.exec(context.Background(), ddl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := filepath.Glob("../planner/testdata/render/spark/*.golden")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no spark goldens (%v)", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlText, _, ok := strings.Cut(strings.TrimPrefix(string(b), "-- sql --\n"), "\n-- args --")
+			if !ok {
+				t.Fatalf("unexpected golden layout:\n%s", b)
+			}
+			if err := drain(context.Background(), e, sqlText, nil); err != nil {
+				t.Errorf("%s\n%v", sqlText, err)
+			}
+		})
+	}
+}
