@@ -130,11 +130,14 @@ type sketchErr interface{ err() error }
 
 // hllBuild folds values into one HyperLogLog sketch per group (site side).
 type hllBuild struct {
-	sk  []*hyperloglog.Sketch
-	buf []byte
+	sk    []*hyperloglog.Sketch
+	buf   []byte
+	first error
 }
 
 func (a *hllBuild) grow(n int) { a.sk = growSlice(a.sk, n) }
+
+func (a *hllBuild) err() error { return a.first }
 
 func (a *hllBuild) update(gids []int32, in []*colReader) {
 	r := in[0]
@@ -162,8 +165,8 @@ func (a *hllBuild) finish(n int) []any {
 			sk = newHLL()
 		}
 		b, err := sk.MarshalBinary()
-		if err != nil {
-			panic(fmt.Sprintf("marshal HyperLogLog sketch: %v", err)) // only fails on a corrupt sketch of our own
+		if err != nil && a.first == nil {
+			a.first = fmt.Errorf("serialize HyperLogLog sketch: %w", err)
 		}
 		out[g] = b
 	}

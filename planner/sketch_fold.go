@@ -231,6 +231,9 @@ func FoldSketches(ctx context.Context, sp *SubPlan, schema *arrow.Schema, batche
 		fields = append(fields, arrow.Field{Name: s.agg.Name, Type: arrowTypeOf(s.result), Nullable: true})
 		accs[i].grow(n)
 		cols = append(cols, accs[i].finish(n))
+		if se, ok := accs[i].(sketchErr); ok && se.err() != nil {
+			return nil, nil, fmt.Errorf("fold sketches: partial %q: %w", s.agg.Name, se.err())
+		}
 	}
 	out := arrow.NewSchema(fields, nil)
 	// A dense HyperLogLog sketch is 16 KiB: batches of foldBatchRows groups
