@@ -49,7 +49,7 @@ install() {
     echo '</dependencies></project>'
   } > "$build/pom.xml"
   rm -rf "$LIB.tmp"
-  (cd "$build" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB.tmp") >&2
+  (cd "$build" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB.tmp") >&2
   rm -rf "$LIB"
   mv "$LIB.tmp" "$LIB"
   touch "$LIB/.complete"
