@@ -38,7 +38,12 @@ type SparkConfig struct {
 	// InterruptTimeout bounds the Interrupt call sent when a query's
 	// context ends (default 5s).
 	InterruptTimeout time.Duration
-	Allocator        memory.Allocator
+	// Heartbeat is how often an idle engine touches its session so that
+	// Spark does not expire it with its temporary views
+	// (spark.connect.session.manager.defaultSessionTimeout, 60 min by
+	// default); default 5m, negative disables.
+	Heartbeat time.Duration
+	Allocator memory.Allocator
 }
 
 // Spark is an Engine over a Spark Connect server. It opens one Spark
@@ -64,6 +69,9 @@ type Spark struct {
 	intTimeout time.Duration
 	logger     *slog.Logger
 
+	lastUse   atomic.Int64 // unix nanoseconds of the last Query
+	stop      chan struct{}
+	loopDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -122,6 +130,17 @@ func OpenSpark(ctx context.Context, cfg SparkConfig, logger *slog.Logger) (*Spar
 		if err := s.exec(ctx, sparkViewDDL(t)); err != nil {
 			return nil, errors.Join(fmt.Errorf("open spark engine at %s: tables[%d] (%q, %s file %q): %w", s.target, i, t.Name, t.Format, t.Path, err), s.Close())
 		}
+	}
+	s.stop = make(chan struct{})
+	s.loopDone = make(chan struct{})
+	if cfg.Heartbeat >= 0 {
+		every := cfg.Heartbeat
+		if every == 0 {
+			every = 5 * time.Minute
+		}
+		go s.heartbeat(every)
+	} else {
+		close(s.loopDone)
 	}
 	s.logger.InfoContext(ctx, "spark engine ready", "target", s.target, "session", s.sessionID, "tables", len(tables))
 	return s, nil
@@ -233,6 +252,7 @@ func (s *Spark) Query(ctx context.Context, query string, args []any) (array.Reco
 		return nil, fmt.Errorf("spark query: %w", err)
 	}
 	opID := uuid.NewString()
+	s.lastUse.Store(time.Now().UnixNano())
 	s.logger.DebugContext(ctx, "spark query", slog.String("sql", query), slog.String("operation", opID))
 	sctx, cancel := context.WithCancel(metadata.NewOutgoingContext(ctx, s.md))
 	stream, err := s.conn.NewStream(sctx, &grpc.StreamDesc{StreamName: "ExecutePlan", ServerStreams: true},
@@ -265,6 +285,29 @@ func (s *Spark) Query(ctx context.Context, query string, args []any) (array.Reco
 	return r, nil
 }
 
+// heartbeat runs a trivial query when the session was idle for a while,
+// which keeps Spark from expiring it.
+func (s *Spark) heartbeat(every time.Duration) {
+	defer close(s.loopDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, s.lastUse.Load())) < every {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := s.exec(ctx, "SELECT 1"); err != nil {
+			s.logger.Warn("spark session heartbeat failed", "session", s.sessionID, "err", err)
+		}
+		cancel()
+	}
+}
+
 // exec runs a statement and discards its result.
 func (s *Spark) exec(ctx context.Context, stmt string) error {
 	r, err := s.Query(ctx, stmt, nil)
@@ -278,19 +321,32 @@ func (s *Spark) exec(ctx context.Context, stmt string) error {
 }
 
 // interrupt asks Spark to stop operation opID (its Spark jobs are
-// cancelled). It is best effort: the operation may have finished.
+// cancelled). It is best effort. When Spark reports that it interrupted
+// nothing, the operation either ended or is not registered yet (its
+// ExecutePlan call, sent just before, can reach the server's handler after
+// the Interrupt), so it asks again twice, 100 ms and 400 ms later.
 func (s *Spark) interrupt(opID string, since time.Time) {
 	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), s.md), s.intTimeout)
 	defer cancel()
 	req := encodeInterruptRequest(s.sessionID, s.userID, s.clientType, opID)
-	var resp []byte
-	err := s.conn.Invoke(ctx, sparkMethodInterrupt, &req, &resp, grpc.ForceCodec(rawCodec{}))
-	if err != nil {
-		s.logger.Warn("spark interrupt failed", "operation", opID, "err", s.rpcErr(err))
-		return
+	for attempt, wait := range []time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond} {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+		var resp []byte
+		err := s.conn.Invoke(ctx, sparkMethodInterrupt, &req, &resp, grpc.ForceCodec(rawCodec{}))
+		if err != nil {
+			s.logger.Warn("spark interrupt failed", "operation", opID, "err", s.rpcErr(err))
+			return
+		}
+		if ids, _ := decodeInterruptResponse(resp); len(ids) > 0 {
+			s.logger.Debug("spark operation interrupted", "operation", opID, "attempt", attempt+1, "latency", time.Since(since))
+			return
+		}
 	}
-	ids, _ := decodeInterruptResponse(resp)
-	s.logger.Debug("spark operation interrupted", "operation", opID, "interrupted", len(ids), "latency", time.Since(since))
+	s.logger.Debug("spark operation not running when interrupted", "operation", opID)
 }
 
 // rpcErr turns a gRPC status into an error naming the server and Spark's
@@ -314,6 +370,10 @@ func (s *Spark) rpcErr(err error) error {
 // connection.
 func (s *Spark) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.loopDone
+		}
 		ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), s.md), 5*time.Second)
 		defer cancel()
 		req := encodeReleaseSessionRequest(s.sessionID, s.userID, s.clientType)
@@ -408,6 +468,9 @@ func (r *sparkReader) recv() bool {
 			return false
 		}
 		r.ended = status.Code(err) != codes.Canceled && status.Code(err) != codes.DeadlineExceeded
+		if r.ended {
+			r.stopInterrupt()
+		}
 		r.fail(r.s.rpcErr(err))
 		return false
 	}

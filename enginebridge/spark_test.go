@@ -300,3 +300,28 @@ func TestSparkRunsRenderGoldens(t *testing.T) {
 		})
 	}
 }
+
+// TestSparkHeartbeat: an idle engine touches its session (so Spark does
+// not expire it with its views), and Close stops the heartbeat.
+func TestSparkHeartbeat(t *testing.T) {
+	t.Parallel()
+	url := serverEnv(t, "spark", "FEDMESH_SPARK_URL")
+	e, err := OpenSpark(context.Background(), SparkConfig{URL: url, Heartbeat: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := e.lastUse.Load()
+	deadline := time.Now().Add(time.Minute)
+	for e.lastUse.Load() == opened {
+		if time.Now().After(deadline) {
+			t.Fatal("no heartbeat within a minute")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := drain(context.Background(), e, "SELECT 1", nil); err == nil {
+		t.Error("query on a closed engine succeeded")
+	}
+}
