@@ -108,8 +108,10 @@ func (c *Coordinator) auditCatalog(ctx context.Context, r *flight.CatalogResult)
 	for _, t := range r.Tables {
 		cols[t.Name] = len(t.Columns)
 	}
-	rec := audit.Record{Component: audit.ComponentCoordinator, Site: r.Site, Event: auditEventCatalog,
-		Details: map[string]any{"declared": r.Declared, "tables": tableNames(r), "columns": cols}}
+	// The site goes in Details: a record's Site field names the log's
+	// owner (a site agent), which the coordinator's log is not.
+	rec := audit.Record{Component: audit.ComponentCoordinator, Event: auditEventCatalog,
+		Details: map[string]any{"site": r.Site, "declared": r.Declared, "tables": tableNames(r), "columns": cols}}
 	if _, _, err := c.audit.Append(context.WithoutCancel(ctx), rec); err != nil {
 		c.log.Error("audit write of a site's catalog failed", "site", r.Site, "err", err)
 	}
