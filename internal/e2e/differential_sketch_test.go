@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,12 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/go-sql-driver/mysql"
-
-	"github.com/fedmesh/fedmesh/enginebridge"
-	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
 // sketchCase is a differential query with approximate columns. checks has
@@ -76,7 +69,7 @@ var sketchCases = []sketchCase{
 // minimum group size k, except that their data officers allow customer_id
 // (the default denies it in any use, so a distinct count of customers is
 // refused; see policy/README.md for allowing only its sketch).
-func sketchFedOptions(t *testing.T, k int) fedOptions {
+func sketchFedOptions(t *testing.T, k int, sites []string) fedOptions {
 	t.Helper()
 	dir := defaultBundleWith(t, k)
 	p := filepath.Join(dir, "data.json")
@@ -96,10 +89,10 @@ func sketchFedOptions(t *testing.T, k int) fedOptions {
 		t.Fatal(err)
 	}
 	bundles := map[string]string{}
-	for _, s := range sites3 {
+	for _, s := range sites {
 		bundles[s] = dir
 	}
-	return fedOptions{minGroupSize: k, bundles: bundles}
+	return fedOptions{minGroupSize: k, bundles: bundles, sites: sites}
 }
 
 // sketchAnswer is the coordinator's answer with its approximation notes.
@@ -145,7 +138,7 @@ func TestDifferentialSketches(t *testing.T) {
 	for _, c := range sketchCases {
 		k := max(c.k, 1)
 		if feds[k] == nil {
-			feds[k] = startFederation(t, sketchFedOptions(t, k))
+			feds[k] = startFederation(t, sketchFedOptions(t, k, sites3))
 		}
 		fed := feds[k]
 		t.Run(c.name, func(t *testing.T) {
@@ -251,7 +244,7 @@ func TestSketchNotesAndRefusals(t *testing.T) {
 		!strings.Contains(strings.Join(r.Error.Reasons, " "), "customer_id") {
 		t.Errorf("default bundle: HTTP %d %+v, want customer_id denied", r.Status, r.Error)
 	}
-	fed := startFederation(t, sketchFedOptions(t, 1))
+	fed := startFederation(t, sketchFedOptions(t, 1, sites3))
 	got := fed.querySketch("SELECT region, COUNT(DISTINCT customer_id) + 0 AS d, COUNT(*) AS n FROM sales GROUP BY region")
 	if got.Status != 200 {
 		t.Fatalf("HTTP %d: %+v", got.Status, got.Error)
@@ -271,100 +264,5 @@ func TestSketchNotesAndRefusals(t *testing.T) {
 		if r.Status != 400 || r.Error == nil || !strings.Contains(r.Error.Message, hint) {
 			t.Errorf("%s: HTTP %d %+v, want a parse error suggesting %s", sql, r.Status, r.Error, hint)
 		}
-	}
-}
-
-// TestSketchesOnPostgresAndMariaDB runs the sketch queries with k=10 on a
-// federation of three engines — a DuckDB, b PostgreSQL, c MariaDB — whose
-// partial types differ (NUMERIC and DECIMAL sums, INTEGER years): the
-// sites' sketches must still merge, and hash equal values alike.
-func TestSketchesOnPostgresAndMariaDB(t *testing.T) {
-	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
-	pgAdmin := testenv.Server(t, "postgres", "FEDMESH_PG_ADMIN_DSN")
-	myDSN := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_DSN")
-	myAdmin := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_ADMIN_DSN")
-	fx := sharedFixture(t)
-	ctx := context.Background()
-	ns := fmt.Sprintf("e2e_sketch_%d", time.Now().UnixNano())
-	loadPostgres(t, pgAdmin, ns, fx.files["b"].Sales, fx.files["b"].Customers)
-	loadMariaDB(t, myAdmin, ns, fx.files["c"].Sales, fx.files["c"].Customers)
-	myCfg, err := mysql.ParseDSN(myDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	myCfg.DBName = ns
-	const k = 10
-	opts := sketchFedOptions(t, k)
-	opts.wrapEngine = func(site string, duck enginebridge.Engine) enginebridge.Engine {
-		var (
-			e   enginebridge.Engine
-			err error
-		)
-		switch site {
-		case "b":
-			e, err = enginebridge.OpenPostgres(ctx, enginebridge.PostgresConfig{DSN: pgDSN + "&search_path=" + ns}, nil)
-		case "c":
-			e, err = enginebridge.OpenMySQL(ctx, enginebridge.MySQLConfig{DSN: myCfg.FormatDSN()}, nil)
-		default:
-			return duck
-		}
-		if err != nil {
-			t.Errorf("site %s: %v", site, err)
-			return duck
-		}
-		_ = duck.Close()
-		return e
-	}
-	fed := startFederation(t, opts)
-	for _, c := range sketchCases {
-		t.Run(c.name, func(t *testing.T) {
-			checkSketchCase(t, fed, fx, sites3, c, k)
-		})
-	}
-}
-
-// TestSketchesOnSparkAndFlink runs the sketch queries with k=10 on a
-// federation of a DuckDB, b Spark (Spark Connect) and c Flink (SQL
-// Gateway), each over its site's sample files: their inner plans group by
-// the sketch arguments in their own dialects, and their partial types
-// differ from DuckDB's.
-func TestSketchesOnSparkAndFlink(t *testing.T) {
-	sparkURL := testenv.Server(t, "spark", "FEDMESH_SPARK_URL")
-	flinkURL := testenv.Server(t, "flink", "FEDMESH_FLINK_URL")
-	fx := sharedFixture(t)
-	ctx := context.Background()
-	tables := func(site string) []enginebridge.TableSource {
-		return []enginebridge.TableSource{
-			{Name: "sales", Format: enginebridge.FormatParquet, Path: fx.files[site].Sales},
-			{Name: "customers", Format: enginebridge.FormatParquet, Path: fx.files[site].Customers},
-		}
-	}
-	const k = 10
-	opts := sketchFedOptions(t, k)
-	opts.wrapEngine = func(site string, duck enginebridge.Engine) enginebridge.Engine {
-		var (
-			e   enginebridge.Engine
-			err error
-		)
-		switch site {
-		case "b":
-			e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: sparkURL, Tables: tables(site)}, nil)
-		case "c":
-			e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: flinkURL, Tables: tables(site)}, nil)
-		default:
-			return duck
-		}
-		if err != nil {
-			t.Errorf("site %s: %v", site, err)
-			return duck
-		}
-		_ = duck.Close()
-		return e
-	}
-	fed := startFederation(t, opts)
-	for _, c := range sketchCases {
-		t.Run(c.name, func(t *testing.T) {
-			checkSketchCase(t, fed, fx, sites3, c, k)
-		})
 	}
 }

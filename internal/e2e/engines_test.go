@@ -19,21 +19,79 @@ import (
 	"github.com/fedmesh/fedmesh/internal/testenv"
 )
 
-// TestFederationOnRealEngines runs the skeleton's differential queries on a
-// five-site federation with one engine per site — a DuckDB, b PostgreSQL,
-// c MariaDB, d Spark (through Spark Connect), e Flink (through the SQL
-// Gateway) — each holding that site's sample rows, and compares with DuckDB
-// over the union of the five sites' rows, with small-group suppression.
-// The PostgreSQL and MariaDB passwords are not in their DSNs: the agents
-// read them from the Vault dev server, logged in with AppRole.
+// TestFederationOnRealEngines runs the skeleton's differential queries and
+// the sketch queries on a five-site federation with one engine per site —
+// a DuckDB, b PostgreSQL, c MariaDB, d Spark (through Spark Connect), e
+// Flink (through the SQL Gateway) — each holding that site's sample rows,
+// and compares with DuckDB over the union of the five sites' rows, with
+// small-group suppression (k=10). The engines' partial types differ
+// (NUMERIC and DECIMAL sums, INTEGER years), so the merge and the sketches'
+// hashing must treat equal values alike. The PostgreSQL and MariaDB
+// passwords are not in their DSNs: the agents read them from the Vault dev
+// server, logged in with AppRole.
 func TestFederationOnRealEngines(t *testing.T) {
+	fx := sharedFixture(t)
+	const k = 10
+	wrap := fiveEngines(t, fx)
+	t.Run("skeleton queries", func(t *testing.T) {
+		fed := startFederation(t, fedOptions{sites: sites5, minGroupSize: k, wrapEngine: wrap})
+		for _, c := range differentialCases {
+			t.Run(c.name, func(t *testing.T) {
+				got := fed.query(c.sql)
+				if got.Status != 200 {
+					t.Fatalf("HTTP %d: %+v", got.Status, got.Error)
+				}
+				want, wantSupp := referenceOver(t, fx, sites5, c, k)
+				ordered := strings.Contains(c.sql, "ORDER BY")
+				if d := diffRows(normRows(got.Rows, !ordered), normRows(want, !ordered)); d != "" {
+					t.Errorf("%s\n%s", c.sql, d)
+				}
+				if len(got.Sites) != len(sites5) {
+					t.Errorf("answer names %d sites, want all of %v: %+v", len(got.Sites), sites5, got.Sites)
+				}
+				for _, s := range got.Sites {
+					if s.SuppressedGroups != wantSupp[s.Site] {
+						t.Errorf("site %s suppressed %d groups, want %d", s.Site, s.SuppressedGroups, wantSupp[s.Site])
+					}
+				}
+			})
+		}
+		// The audit records name the engine each site ran.
+		for site, engine := range map[string]string{"site-a": "duckdb", "site-b": "postgres", "site-c": "mysql", "site-d": "spark", "site-e": "flink"} {
+			data, err := os.ReadFile(fed.audits[site])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), `"engine":"`+engine+`"`) {
+				t.Errorf("%s audit log does not record engine %q", site, engine)
+			}
+		}
+	})
+	t.Run("sketches", func(t *testing.T) {
+		opts := sketchFedOptions(t, k, sites5)
+		opts.wrapEngine = wrap
+		fed := startFederation(t, opts)
+		for _, c := range sketchCases {
+			t.Run(c.name, func(t *testing.T) {
+				checkSketchCase(t, fed, fx, sites5, c, k)
+			})
+		}
+	})
+}
+
+// fiveEngines loads sites b and c's sample rows into the test PostgreSQL
+// and MariaDB and returns a fedOptions.wrapEngine that gives site a
+// DuckDB, b PostgreSQL and c MariaDB (passwords read from Vault), d Spark
+// and e Flink (over the site's sample files). Every federation started with
+// it opens engines of its own. It skips (fails under CI) without the servers.
+func fiveEngines(t *testing.T, fx fixture) func(site string, duck enginebridge.Engine) enginebridge.Engine {
+	t.Helper()
 	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
 	pgAdmin := testenv.Server(t, "postgres", "FEDMESH_PG_ADMIN_DSN")
 	myDSN := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_DSN")
 	myAdmin := testenv.Server(t, "mariadb", "FEDMESH_MYSQL_ADMIN_DSN")
 	sparkURL := testenv.Server(t, "spark", "FEDMESH_SPARK_URL")
 	flinkURL := testenv.Server(t, "flink", "FEDMESH_FLINK_URL")
-	fx := sharedFixture(t)
 	ctx := context.Background()
 	ns := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
 
@@ -57,81 +115,33 @@ func TestFederationOnRealEngines(t *testing.T) {
 			{Name: "customers", Format: enginebridge.FormatParquet, Path: fx.files[site].Customers},
 		}
 	}
-	fed := startFederation(t, fedOptions{
-		sites: sites5,
-		wrapEngine: func(site string, duck enginebridge.Engine) enginebridge.Engine {
-			var (
-				e   enginebridge.Engine
-				err error
-			)
-			switch site {
-			case "d":
-				_ = duck.Close()
-				e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: sparkURL, Tables: sampleTables(site)}, nil)
-			case "e":
-				_ = duck.Close()
-				e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: flinkURL, Tables: sampleTables(site)}, nil)
-			}
-			if e != nil || err != nil {
-				if err != nil {
-					t.Errorf("site %s: %v", site, err)
-					return duck
-				}
-				return e
-			}
-			switch site {
-			case "b":
-				_ = duck.Close()
-				pw := creds(t, "vault:secret/data/"+ns+"/pg#password")
-				e, err := enginebridge.OpenPostgres(ctx, enginebridge.PostgresConfig{DSN: pgNoPass, Password: pw}, nil)
-				if err != nil {
-					t.Errorf("site b: %v", err)
-					return duck
-				}
-				return e
-			case "c":
-				_ = duck.Close()
-				pw := creds(t, "vault:secret/data/"+ns+"/mariadb#password")
-				e, err := enginebridge.OpenMySQL(ctx, enginebridge.MySQLConfig{DSN: myNoPass, Password: pw}, nil)
-				if err != nil {
-					t.Errorf("site c: %v", err)
-					return duck
-				}
-				return e
-			}
+	return func(site string, duck enginebridge.Engine) enginebridge.Engine {
+		var (
+			e   enginebridge.Engine
+			err error
+		)
+		switch site {
+		case "b":
+			pw := creds(t, "vault:secret/data/"+ns+"/pg#password")
+			e, err = enginebridge.OpenPostgres(ctx, enginebridge.PostgresConfig{DSN: pgNoPass, Password: pw}, nil)
+		case "c":
+			pw := creds(t, "vault:secret/data/"+ns+"/mariadb#password")
+			e, err = enginebridge.OpenMySQL(ctx, enginebridge.MySQLConfig{DSN: myNoPass, Password: pw}, nil)
+		case "d":
+			e, err = enginebridge.OpenSpark(ctx, enginebridge.SparkConfig{URL: sparkURL, Tables: sampleTables(site)}, nil)
+		case "e":
+			e, err = enginebridge.OpenFlink(ctx, enginebridge.FlinkConfig{URL: flinkURL, Tables: sampleTables(site)}, nil)
+		default:
 			return duck
-		},
-	})
-	for _, c := range differentialCases {
-		t.Run(c.name, func(t *testing.T) {
-			got := fed.query(c.sql)
-			if got.Status != 200 {
-				t.Fatalf("HTTP %d: %+v", got.Status, got.Error)
-			}
-			want, wantSupp := referenceOver(t, fx, sites5, c, 10)
-			ordered := strings.Contains(c.sql, "ORDER BY")
-			if d := diffRows(normRows(got.Rows, !ordered), normRows(want, !ordered)); d != "" {
-				t.Errorf("%s\n%s", c.sql, d)
-			}
-			if len(got.Sites) != len(sites5) {
-				t.Errorf("answer names %d sites, want all of %v: %+v", len(got.Sites), sites5, got.Sites)
-			}
-			for _, s := range got.Sites {
-				if s.SuppressedGroups != wantSupp[s.Site] {
-					t.Errorf("site %s suppressed %d groups, want %d", s.Site, s.SuppressedGroups, wantSupp[s.Site])
-				}
-			}
-		})
-	}
-	// The audit records name the engine each site ran.
-	for site, engine := range map[string]string{"site-a": "duckdb", "site-b": "postgres", "site-c": "mysql", "site-d": "spark", "site-e": "flink"} {
-		data, err := os.ReadFile(fed.audits[site])
+		}
 		if err != nil {
-			t.Fatal(err)
+			// The test fails; the site keeps its DuckDB so the federation
+			// can still be stopped cleanly.
+			t.Errorf("site %s: %v", site, err)
+			return duck
 		}
-		if !strings.Contains(string(data), `"engine":"`+engine+`"`) {
-			t.Errorf("%s audit log does not record engine %q", site, engine)
-		}
+		_ = duck.Close()
+		return e
 	}
 }
 
