@@ -109,7 +109,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := flight.NewServer(catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog)}, a.log)
+	srv := flight.NewServer(catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}, a.log)
 	srv.MaxConnectionAge = a.cfg.MaxConnectionAge
 	a.log.Info("serving", "addr", lis.Addr().String(), "spiffe_id", a.cfg.Identity.ID().String())
 	if a.cfg.Ready != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,6 +17,47 @@ import (
 // describeTimeout bounds describing one table for the catalog.
 const describeTimeout = 10 * time.Second
 
+// describeTTL is how long a table's description is reused: the coordinator
+// asks every minute or so, and on engines such as Flink even an empty
+// query is a job. A restarted agent describes afresh.
+const describeTTL = 5 * time.Minute
+
+// describeCache keeps recent successful table descriptions.
+type describeCache struct {
+	mu sync.Mutex
+	m  map[string]describedTable
+}
+
+type describedTable struct {
+	ts planner.TableSchema
+	at time.Time
+}
+
+func (c *describeCache) get(table string, now time.Time) (planner.TableSchema, bool) {
+	if c == nil {
+		return planner.TableSchema{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.m[table]
+	if !ok || now.Sub(d.at) > describeTTL {
+		return planner.TableSchema{}, false
+	}
+	return d.ts, true
+}
+
+func (c *describeCache) put(table string, ts planner.TableSchema, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]describedTable{}
+	}
+	c.m[table] = describedTable{ts: ts, at: now}
+}
+
 // catalogHandler adds the catalog report (flight.ActionCatalog) to the
 // site's handler. Only the coordinators the TLS config admits can ask.
 type catalogHandler struct {
@@ -23,6 +65,8 @@ type catalogHandler struct {
 	// tables are the logical tables the site declares, sorted; nil when
 	// it declares none (its engine's tables are managed elsewhere).
 	tables []string
+	// described caches table descriptions for describeTTL (nil: none).
+	described *describeCache
 }
 
 var _ flight.Cataloger = catalogHandler{}
@@ -60,7 +104,14 @@ func logicalTables(names []string, cat planner.Catalog) []string {
 func (h catalogHandler) Catalog(ctx context.Context, peer spiffeid.ID) (*flight.CatalogResult, error) {
 	res := &flight.CatalogResult{Site: h.site, Declared: h.tables != nil, Tables: []planner.TableSchema{}}
 	for _, t := range h.tables {
+		if ts, ok := h.described.get(t, time.Now()); ok {
+			res.Tables = append(res.Tables, ts)
+			continue
+		}
 		ts, err := h.describe(ctx, t)
+		if err == nil {
+			h.described.put(t, ts, time.Now())
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("site %q: describe table %q: %w", h.site, t, ctx.Err())

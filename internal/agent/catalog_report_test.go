@@ -95,6 +95,25 @@ func TestCatalogReport(t *testing.T) {
 		t.Error("catalog left an engine slot taken")
 	}
 
+	// With a cache, a second report reuses the descriptions: the engine
+	// is not asked again (here: it is closed).
+	cached := catalogHandler{handler: h.handler, tables: h.tables, described: &describeCache{}}
+	first, err := cached.Catalog(ctx, spiffeid.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	again, err := cached.Catalog(ctx, spiffeid.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(first.Tables[1], again.Tables[1]); d != "" || len(again.Tables[1].Columns) != 4 {
+		t.Errorf("cached sales (-first +again):\n%s", d)
+	}
+	if again.Tables[0].Error == "" {
+		t.Error("a failed description was cached")
+	}
+
 	// A site that declares no tables says so.
 	none := catalogHandler{handler: h.handler}
 	if got, err := none.Catalog(ctx, spiffeid.ID{}); err != nil || got.Declared || len(got.Tables) != 0 {
