@@ -144,9 +144,9 @@ func newAccumulator(s aggSpec) accumulator {
 	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
 		return &varAcc{fn: s.agg.Func}
 	case MergeApproxDistinct:
-		return &hllMerge{}
+		return newHLLMerge()
 	case MergeApproxQuantile:
-		return &quantileMerge{q: s.agg.Quantile}
+		return newQuantileMerge(s.agg.Quantile)
 	case mergeHLLBuild:
 		return &hllBuild{}
 	case mergeQuantileBuild:

@@ -221,18 +221,21 @@ func (a *quantileBuild) finish(n int) []any {
 	return out
 }
 
-// hllMerge merges the sites' HyperLogLog sketches per group and estimates
-// the number of distinct values (coordinator side).
-type hllMerge struct {
-	sk    []*hyperloglog.Sketch
-	first error
+// sketchMerge merges the sites' serialized sketches per group
+// (coordinator side): decode reads one site's sketch, merge folds it into
+// the group's. The first failure is kept and fails the merge.
+type sketchMerge[S any] struct {
+	sk     []*S
+	decode func([]byte) (*S, error)
+	merge  func(dst, src *S) error
+	first  error
 }
 
-func (a *hllMerge) grow(n int) { a.sk = growSlice(a.sk, n) }
+func (a *sketchMerge[S]) grow(n int) { a.sk = growSlice(a.sk, n) }
 
-func (a *hllMerge) err() error { return a.first }
+func (a *sketchMerge[S]) err() error { return a.first }
 
-func (a *hllMerge) update(gids []int32, in []*colReader) {
+func (a *sketchMerge[S]) update(gids []int32, in []*colReader) {
 	r := in[0]
 	if r.allNull {
 		return
@@ -241,23 +244,29 @@ func (a *hllMerge) update(gids []int32, in []*colReader) {
 		if r.isNull(i) {
 			continue
 		}
-		sk, err := decodeHLL(r.binary(i))
-		if err != nil {
-			a.fail(err)
-			continue
-		}
-		if a.sk[g] == nil {
+		sk, err := a.decode(r.binary(i))
+		if err == nil && a.sk[g] != nil {
+			err = a.merge(a.sk[g], sk)
+		} else if err == nil {
 			a.sk[g] = sk
-		} else if err := a.sk[g].Merge(sk); err != nil {
-			a.fail(err)
+		}
+		if err != nil && a.first == nil {
+			a.first = err
 		}
 	}
 }
 
-func (a *hllMerge) fail(err error) {
-	if a.first == nil {
-		a.first = err
-	}
+// hllMerge merges HyperLogLog sketches and estimates the number of
+// distinct values.
+type hllMerge struct {
+	sketchMerge[hyperloglog.Sketch]
+}
+
+func newHLLMerge() *hllMerge {
+	return &hllMerge{sketchMerge[hyperloglog.Sketch]{
+		decode: decodeHLL,
+		merge:  func(dst, src *hyperloglog.Sketch) error { return dst.Merge(src) },
+	}}
 }
 
 func (a *hllMerge) finish(n int) []any {
@@ -273,37 +282,18 @@ func (a *hllMerge) finish(n int) []any {
 	return out
 }
 
-// quantileMerge merges the sites' DDSketches per group and reads the value
-// at quantile q (coordinator side); NULL when the group has no values.
+// quantileMerge merges DDSketches and reads the value at quantile q; NULL
+// when the group has no values.
 type quantileMerge struct {
-	q     float64
-	sk    []*ddsketch.DDSketch
-	first error
+	sketchMerge[ddsketch.DDSketch]
+	q float64
 }
 
-func (a *quantileMerge) grow(n int) { a.sk = growSlice(a.sk, n) }
-
-func (a *quantileMerge) err() error { return a.first }
-
-func (a *quantileMerge) update(gids []int32, in []*colReader) {
-	r := in[0]
-	if r.allNull {
-		return
-	}
-	for i, g := range gids {
-		if r.isNull(i) {
-			continue
-		}
-		sk, err := decodeQuantileSketch(r.binary(i))
-		if err == nil && a.sk[g] != nil {
-			err = a.sk[g].MergeWith(sk)
-		} else if err == nil {
-			a.sk[g] = sk
-		}
-		if err != nil && a.first == nil {
-			a.first = err
-		}
-	}
+func newQuantileMerge(q float64) *quantileMerge {
+	return &quantileMerge{sketchMerge: sketchMerge[ddsketch.DDSketch]{
+		decode: decodeQuantileSketch,
+		merge:  func(dst, src *ddsketch.DDSketch) error { return dst.MergeWith(src) },
+	}, q: q}
 }
 
 func (a *quantileMerge) finish(n int) []any {

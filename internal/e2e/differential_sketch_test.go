@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,38 +92,6 @@ func sketchFedOptions(t *testing.T, k int, sites []string) fedOptions {
 	return fedOptions{minGroupSize: k, bundles: bundles, sites: sites}
 }
 
-// sketchAnswer is the coordinator's answer with its approximation notes.
-type sketchAnswer struct {
-	response
-	Approximate []struct {
-		Column        string  `json:"column"`
-		Method        string  `json:"method"`
-		RelativeError float64 `json:"relative_error"`
-		Bound         string  `json:"bound"`
-	} `json:"approximate"`
-}
-
-func (f *federation) querySketch(sql string) sketchAnswer {
-	f.t.Helper()
-	body, _ := json.Marshal(map[string]string{"sql": sql, "purpose": "e2e test"})
-	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatalf("query %q: %v", sql, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var a sketchAnswer
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&a); err != nil {
-		f.t.Fatalf("query %q: HTTP %d, undecodable body %q: %v", sql, resp.StatusCode, raw, err)
-	}
-	a.Status = resp.StatusCode
-	return a
-}
-
 // TestDifferentialSketches runs the sketch queries through three DuckDB
 // sites and compares each answer with DuckDB's exact one over the union of
 // the sites' rows (after each site's small groups are dropped, for k=10):
@@ -151,7 +116,7 @@ func TestDifferentialSketches(t *testing.T) {
 // answer over sites' rows, with each site's groups under k dropped.
 func checkSketchCase(t *testing.T, fed *federation, fx fixture, sites []string, c sketchCase, k int) {
 	t.Helper()
-	got := fed.querySketch(c.sql)
+	got := fed.query(c.sql)
 	if got.Status != 200 {
 		t.Fatalf("%s\nHTTP %d: %+v", c.sql, got.Status, got.Error)
 	}
@@ -240,12 +205,12 @@ func checkSketchCase(t *testing.T, fed *federation, fx fixture, sites []string, 
 func TestSketchNotesAndRefusals(t *testing.T) {
 	// The default bundle denies customer_id in any use, a sketch included.
 	deflt := startFederation(t, fedOptions{minGroupSize: 1})
-	if r := deflt.querySketch("SELECT COUNT(DISTINCT customer_id) FROM sales"); r.Status != 403 || r.Error == nil ||
+	if r := deflt.query("SELECT COUNT(DISTINCT customer_id) FROM sales"); r.Status != 403 || r.Error == nil ||
 		!strings.Contains(strings.Join(r.Error.Reasons, " "), "customer_id") {
 		t.Errorf("default bundle: HTTP %d %+v, want customer_id denied", r.Status, r.Error)
 	}
 	fed := startFederation(t, sketchFedOptions(t, 1, sites3))
-	got := fed.querySketch("SELECT region, COUNT(DISTINCT customer_id) + 0 AS d, COUNT(*) AS n FROM sales GROUP BY region")
+	got := fed.query("SELECT region, COUNT(DISTINCT customer_id) + 0 AS d, COUNT(*) AS n FROM sales GROUP BY region")
 	if got.Status != 200 {
 		t.Fatalf("HTTP %d: %+v", got.Status, got.Error)
 	}
@@ -253,14 +218,14 @@ func TestSketchNotesAndRefusals(t *testing.T) {
 		!strings.Contains(got.Approximate[0].Bound, "computed from an estimate") {
 		t.Errorf("approximate = %+v, want d only, derived from a HyperLogLog estimate", got.Approximate)
 	}
-	if exact := fed.querySketch("SELECT COUNT(*) FROM sales"); exact.Status != 200 || len(exact.Approximate) != 0 {
+	if exact := fed.query("SELECT COUNT(*) FROM sales"); exact.Status != 200 || len(exact.Approximate) != 0 {
 		t.Errorf("exact answer: HTTP %d, approximate %+v; want no note", exact.Status, exact.Approximate)
 	}
 	for sql, hint := range map[string]string{
 		"SELECT SUM(DISTINCT amount) FROM sales":                                "APPROX_COUNT_DISTINCT",
 		"SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY amount) FROM sales": "percentile_cont",
 	} {
-		r := fed.querySketch(sql)
+		r := fed.query(sql)
 		if r.Status != 400 || r.Error == nil || !strings.Contains(r.Error.Message, hint) {
 			t.Errorf("%s: HTTP %d %+v, want a parse error suggesting %s", sql, r.Status, r.Error, hint)
 		}

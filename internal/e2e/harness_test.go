@@ -317,7 +317,14 @@ type response struct {
 	QueryID string                        `json:"query_id"`
 	Columns []struct{ Name, Type string } `json:"columns"`
 	Rows    [][]any                       `json:"rows"`
-	Sites   []struct {
+	// Approximate names the answer's sketch estimates and their bounds.
+	Approximate []struct {
+		Column        string  `json:"column"`
+		Method        string  `json:"method"`
+		RelativeError float64 `json:"relative_error"`
+		Bound         string  `json:"bound"`
+	} `json:"approximate"`
+	Sites []struct {
 		Site             string `json:"site"`
 		Status           string `json:"status"`
 		SuppressedGroups int64  `json:"suppressed_groups"`
