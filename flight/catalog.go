@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -90,28 +88,6 @@ func (c *Client) catalog(ctx context.Context, site string) (*CatalogResult, erro
 		return nil, err
 	}
 	defer conn.Close()
-	stream, err := flight.NewClientFromConn(conn, nil).DoAction(ctx, &flight.Action{Type: ActionCatalog})
-	if err != nil {
-		return nil, err
-	}
-	msg, err := stream.Recv()
-	if err != nil {
-		return nil, err
-	}
-	var r CatalogResult
-	if err := json.Unmarshal(msg.GetBody(), &r); err != nil {
-		return nil, fmt.Errorf("decode catalog: %w", err)
-	}
-	if r.Site != site {
-		return nil, fmt.Errorf("catalog is labelled as coming from site %q", r.Site)
-	}
-	for {
-		if _, err := stream.Recv(); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, err
-		}
-	}
-	return &r, nil
+	return doJSONAction(ctx, flight.NewClientFromConn(conn, nil), ActionCatalog, nil, site, "catalog",
+		func(r *CatalogResult) string { return r.Site })
 }

@@ -117,7 +117,15 @@ func (c *Client) explain(ctx context.Context, site string, sp *planner.SubPlan) 
 	if err != nil {
 		return nil, err
 	}
-	stream, err := sc.flight.DoAction(ctx, &flight.Action{Type: ActionExplain, Body: body})
+	return doJSONAction(ctx, sc.flight, ActionExplain, body, site, "explain result",
+		func(r *ExplainResult) string { return r.Site })
+}
+
+// doJSONAction runs a Flight action whose answer is one JSON message
+// labelled with the site that answered, checks the label, and drains the
+// stream so it closes cleanly.
+func doJSONAction[T any](ctx context.Context, fc flight.Client, typ string, body []byte, site, what string, label func(*T) string) (*T, error) {
+	stream, err := fc.DoAction(ctx, &flight.Action{Type: typ, Body: body})
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +133,13 @@ func (c *Client) explain(ctx context.Context, site string, sp *planner.SubPlan) 
 	if err != nil {
 		return nil, err
 	}
-	var r ExplainResult
+	var r T
 	if err := json.Unmarshal(msg.GetBody(), &r); err != nil {
-		return nil, fmt.Errorf("decode explain result: %w", err)
+		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
-	if r.Site != site {
-		return nil, fmt.Errorf("explain result is labelled as coming from site %q", r.Site)
+	if got := label(&r); got != site {
+		return nil, fmt.Errorf("%s is labelled as coming from site %q", what, got)
 	}
-	// Drain to the end so the stream closes cleanly.
 	for {
 		if _, err := stream.Recv(); err != nil {
 			if errors.Is(err, io.EOF) {
