@@ -132,36 +132,8 @@ func TestFlinkCancelStopsRunningJob(t *testing.T) {
 	t.Parallel()
 	restURL := serverEnv(t, "flink", "FEDMESH_FLINK_REST_URL")
 	f, job := openFlinkLive(t, FlinkConfig{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- drain(ctx, f, "SELECT COUNT(*) FROM `fedmesh_slow` WHERE MOD(`x`, 7) = 3", nil) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for flinkRunningJobs(t, restURL, job) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow query's job never showed up as running")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("error = %v, want one wrapping context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("query still running 10s after cancel")
-	}
-	returned := time.Since(start)
-	deadline = time.Now().Add(10 * time.Second)
-	for flinkRunningJobs(t, restURL, job) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("job still running 10s after cancel")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("cancel: Query returned after %v, job left the running states after %v", returned, time.Since(start))
+	cancelOnceRunning(t, f, "SELECT COUNT(*) FROM `fedmesh_slow` WHERE MOD(`x`, 7) = 3",
+		func() int { return flinkRunningJobs(t, restURL, job) }, 60*time.Second, 10*time.Second)
 }
 
 func TestFlinkGatewayErrorsLive(t *testing.T) {

@@ -3,6 +3,7 @@ package enginebridge
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -142,4 +143,42 @@ func queryErr(e Engine, q string, args ...any) error {
 	for r.Next() {
 	}
 	return r.Err()
+}
+
+// cancelOnceRunning runs sql on e, waits up to startWait until running()
+// sees the engine's work, cancels the query's context, and checks that the
+// query returns an error wrapping context.Canceled and that running()
+// drops to zero, each within stopWait — so cancellation stops the server's
+// work, not just the client. It logs both latencies.
+func cancelOnceRunning(t *testing.T, e Engine, sql string, running func() int, startWait, stopWait time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- drain(ctx, e, sql, nil) }()
+	deadline := time.Now().Add(startWait)
+	for running() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow query's work did not show up as running within %v", startWait)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("error = %v, want one wrapping context.Canceled", err)
+		}
+	case <-time.After(stopWait):
+		t.Fatalf("query still running %v after cancel", stopWait)
+	}
+	returned := time.Since(start)
+	for n := running(); n != 0; n = running() {
+		if time.Since(start) > stopWait {
+			t.Fatalf("%d job(s) still running %v after cancel", n, stopWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("cancel → query returned: %v; cancel → server work gone: %v", returned, time.Since(start))
 }

@@ -198,35 +198,8 @@ func TestSparkCancelStopsJob(t *testing.T) {
 	t.Parallel()
 	e := openSpark(t, nil)
 	ui := testenv.Server(t, "spark", "FEDMESH_SPARK_UI_URL")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- drain(ctx, e, "SELECT count(*) FROM range(10000000000000) WHERE id % 7 = 3", nil) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for sparkRunningJobs(t, ui, e.sessionID) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow query's Spark job did not start within 2 minutes")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("error = %v, want one wrapping context.Canceled", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("query still running 30s after cancel")
-	}
-	returned := time.Since(start)
-	for n := sparkRunningJobs(t, ui, e.sessionID); n != 0; n = sparkRunningJobs(t, ui, e.sessionID) {
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("%d Spark job(s) still running 30s after cancel", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("cancel → Query returned: %v; cancel → Spark job gone (UI REST API, 20ms polls): %v", returned, time.Since(start))
+	cancelOnceRunning(t, e, "SELECT count(*) FROM range(10000000000000) WHERE id % 7 = 3",
+		func() int { return sparkRunningJobs(t, ui, e.sessionID) }, 2*time.Minute, 30*time.Second)
 }
 
 // TestSparkStreamsBatches reads a result larger than one Spark Connect
