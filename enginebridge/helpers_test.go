@@ -4,14 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/go-cmp/cmp"
 )
 
 // openEngine opens a DuckDB engine for a test and closes it at cleanup.
@@ -181,4 +184,50 @@ func cancelOnceRunning(t *testing.T, e Engine, sql string, running func() int, s
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("cancel → query returned: %v; cancel → server work gone: %v", returned, time.Since(start))
+}
+
+// typeCase is one row of an adapter's type-mapping table (README.md): a
+// value of SQL type typ written as literal must arrive as an Arrow column
+// of type arrow holding want.
+type typeCase struct {
+	typ     string
+	literal string
+	arrow   arrow.DataType
+	want    any
+}
+
+// castTypeQuery selects every case as CAST(literal AS typ) in column i+1
+// after an ord column: row 0 holds the values, row 1 the same types' NULLs.
+func castTypeQuery(cases []typeCase) string {
+	var vals, nulls []string
+	for i, c := range cases {
+		vals = append(vals, fmt.Sprintf("CAST(%s AS %s) AS c%d", c.literal, c.typ, i))
+		nulls = append(nulls, fmt.Sprintf("CAST(NULL AS %s)", c.typ))
+	}
+	return "SELECT 0 AS ord, " + strings.Join(vals, ", ") +
+		" UNION ALL SELECT 1, " + strings.Join(nulls, ", ") + " ORDER BY ord"
+}
+
+// checkTypeRows checks a type-mapping result laid out as castTypeQuery's:
+// column i+1 has cases[i]'s Arrow type, its value in row 0 and a NULL in
+// row 1.
+func checkTypeRows(t *testing.T, schema *arrow.Schema, rows [][]any, cases []typeCase) {
+	t.Helper()
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2", len(rows))
+	}
+	for i, c := range cases {
+		t.Run(c.typ, func(t *testing.T) {
+			f := schema.Field(i + 1)
+			if !arrow.TypeEqual(f.Type, c.arrow) {
+				t.Errorf("arrow type = %s, want %s", f.Type, c.arrow)
+			}
+			if diff := cmp.Diff(c.want, rows[0][i+1]); diff != "" {
+				t.Errorf("value (-want +got):\n%s", diff)
+			}
+			if rows[1][i+1] != nil {
+				t.Errorf("NULL %s came out as %v, want an Arrow null", c.typ, rows[1][i+1])
+			}
+		})
+	}
 }

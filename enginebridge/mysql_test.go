@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/google/go-cmp/cmp"
 )
 
 // openMySQL connects to the test server of scripts/engines/mariadb.sh.
@@ -38,12 +37,7 @@ func mysqlAdmin(t testing.TB) *sql.DB {
 	return db
 }
 
-var mysqlTypeCases = []struct {
-	my      string // column type in a CREATE TABLE
-	literal string
-	arrow   arrow.DataType
-	want    any
-}{
+var mysqlTypeCases = []typeCase{
 	{"BOOLEAN", "true", arrow.PrimitiveTypes.Int8, int64(1)},
 	{"TINYINT", "-8", arrow.PrimitiveTypes.Int8, int64(-8)},
 	{"SMALLINT", "-16000", arrow.PrimitiveTypes.Int16, int64(-16000)},
@@ -72,7 +66,7 @@ func TestMySQLTypeMapping(t *testing.T) {
 	table := fmt.Sprintf("fedmesh_types_%d", time.Now().UnixNano())
 	var cols, vals, nulls []string
 	for i, c := range mysqlTypeCases {
-		cols = append(cols, fmt.Sprintf("c%d %s", i, c.my))
+		cols = append(cols, fmt.Sprintf("c%d %s", i, c.typ))
 		vals = append(vals, c.literal)
 		nulls = append(nulls, "NULL")
 	}
@@ -93,23 +87,7 @@ func TestMySQLTypeMapping(t *testing.T) {
 	} {
 		t.Run(proto.name, func(t *testing.T) {
 			schema, rows := queryRows(t, e, proto.q, proto.args...)
-			if len(rows) != 2 {
-				t.Fatalf("got %d rows, want 2", len(rows))
-			}
-			for i, c := range mysqlTypeCases {
-				t.Run(c.my, func(t *testing.T) {
-					f := schema.Field(i + 1)
-					if !arrow.TypeEqual(f.Type, c.arrow) {
-						t.Errorf("arrow type = %s, want %s", f.Type, c.arrow)
-					}
-					if diff := cmp.Diff(c.want, rows[0][i+1]); diff != "" {
-						t.Errorf("value (-want +got):\n%s", diff)
-					}
-					if rows[1][i+1] != nil {
-						t.Errorf("NULL %s came out as %v, want an Arrow null", c.my, rows[1][i+1])
-					}
-				})
-			}
+			checkTypeRows(t, schema, rows, mysqlTypeCases)
 		})
 	}
 }

@@ -39,12 +39,7 @@ func pgAdmin(t testing.TB) *sql.DB {
 	return db
 }
 
-var postgresTypeCases = []struct {
-	pg      string
-	literal string
-	arrow   arrow.DataType
-	want    any
-}{
+var postgresTypeCases = []typeCase{
 	{"boolean", "true", arrow.FixedWidthTypes.Boolean, true},
 	{"smallint", "-16000", arrow.PrimitiveTypes.Int16, int64(-16000)},
 	{"integer", "2000000000", arrow.PrimitiveTypes.Int32, int64(2000000000)},
@@ -68,31 +63,8 @@ var postgresTypeCases = []struct {
 func TestPostgresTypeMapping(t *testing.T) {
 	t.Parallel()
 	e := openPostgres(t)
-	var vals, nulls []string
-	for i, c := range postgresTypeCases {
-		vals = append(vals, fmt.Sprintf("CAST(%s AS %s) AS c%d", c.literal, c.pg, i))
-		nulls = append(nulls, fmt.Sprintf("CAST(NULL AS %s)", c.pg))
-	}
-	q := "SELECT 0 AS ord, " + strings.Join(vals, ", ") +
-		" UNION ALL SELECT 1, " + strings.Join(nulls, ", ") + " ORDER BY ord"
-	schema, rows := queryRows(t, e, q)
-	if len(rows) != 2 {
-		t.Fatalf("got %d rows, want 2", len(rows))
-	}
-	for i, c := range postgresTypeCases {
-		t.Run(c.pg, func(t *testing.T) {
-			f := schema.Field(i + 1)
-			if !arrow.TypeEqual(f.Type, c.arrow) {
-				t.Errorf("arrow type = %s, want %s", f.Type, c.arrow)
-			}
-			if diff := cmp.Diff(c.want, rows[0][i+1]); diff != "" {
-				t.Errorf("value (-want +got):\n%s", diff)
-			}
-			if rows[1][i+1] != nil {
-				t.Errorf("NULL %s came out as %v, want an Arrow null", c.pg, rows[1][i+1])
-			}
-		})
-	}
+	schema, rows := queryRows(t, e, castTypeQuery(postgresTypeCases))
+	checkTypeRows(t, schema, rows, postgresTypeCases)
 }
 
 func TestPostgresErrors(t *testing.T) {

@@ -1,7 +1,6 @@
 package enginebridge
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -11,12 +10,7 @@ import (
 
 // duckDBTypeCases is the type mapping table of README.md, one row per
 // DuckDB type, with a literal and the value the Arrow column must hold.
-var duckDBTypeCases = []struct {
-	duck    string
-	literal string
-	arrow   arrow.DataType
-	want    any
-}{
+var duckDBTypeCases = []typeCase{
 	{"BOOLEAN", "true", arrow.FixedWidthTypes.Boolean, true},
 	{"TINYINT", "-8", arrow.PrimitiveTypes.Int8, int64(-8)},
 	{"SMALLINT", "-16000", arrow.PrimitiveTypes.Int16, int64(-16000)},
@@ -51,31 +45,8 @@ func TestDuckDBTypeMapping(t *testing.T) {
 	t.Parallel()
 	e := openEngine(t, checkedConfig(t, DuckDBConfig{}))
 
-	var vals, nulls []string
-	for i, c := range duckDBTypeCases {
-		vals = append(vals, fmt.Sprintf("CAST(%s AS %s) AS c%d", c.literal, c.duck, i))
-		nulls = append(nulls, fmt.Sprintf("CAST(NULL AS %s)", c.duck))
-	}
-	q := "SELECT 0 AS ord, " + strings.Join(vals, ", ") +
-		" UNION ALL SELECT 1, " + strings.Join(nulls, ", ") + " ORDER BY ord"
-	schema, rows := queryRows(t, e, q)
-	if len(rows) != 2 {
-		t.Fatalf("got %d rows, want 2", len(rows))
-	}
-	for i, c := range duckDBTypeCases {
-		t.Run(c.duck, func(t *testing.T) {
-			f := schema.Field(i + 1)
-			if !arrow.TypeEqual(f.Type, c.arrow) {
-				t.Errorf("arrow type = %s, want %s", f.Type, c.arrow)
-			}
-			if diff := cmp.Diff(c.want, rows[0][i+1]); diff != "" {
-				t.Errorf("value (-want +got):\n%s", diff)
-			}
-			if rows[1][i+1] != nil {
-				t.Errorf("NULL %s came out as %v, want an Arrow null", c.duck, rows[1][i+1])
-			}
-		})
-	}
+	schema, rows := queryRows(t, e, castTypeQuery(duckDBTypeCases))
+	checkTypeRows(t, schema, rows, duckDBTypeCases)
 }
 
 func TestDuckDBBareNullIsNullColumn(t *testing.T) {
