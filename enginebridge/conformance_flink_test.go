@@ -133,7 +133,7 @@ func TestFlinkCancelStopsRunningJob(t *testing.T) {
 	restURL := serverEnv(t, "flink", "FEDMESH_FLINK_REST_URL")
 	f, job := openFlinkLive(t, FlinkConfig{})
 	cancelOnceRunning(t, f, "SELECT COUNT(*) FROM `fedmesh_slow` WHERE MOD(`x`, 7) = 3",
-		func() int { return flinkRunningJobs(t, restURL, job) }, 60*time.Second, 10*time.Second)
+		func() int { return flinkRunningJobs(t, restURL, job) }, 60*time.Second, 10*time.Second, 10*time.Second)
 }
 
 func TestFlinkGatewayErrorsLive(t *testing.T) {

@@ -150,22 +150,16 @@ func queryErr(e Engine, q string, args ...any) error {
 
 // cancelOnceRunning runs sql on e, waits up to startWait until running()
 // sees the engine's work, cancels the query's context, and checks that the
-// query returns an error wrapping context.Canceled and that running()
-// drops to zero, each within stopWait — so cancellation stops the server's
-// work, not just the client. It logs both latencies.
-func cancelOnceRunning(t *testing.T, e Engine, sql string, running func() int, startWait, stopWait time.Duration) {
+// query returns an error wrapping context.Canceled within returnWait and
+// that running() is zero within goneWait of the cancel — so cancellation
+// stops the server's work, not just the client. It logs both latencies.
+func cancelOnceRunning(t *testing.T, e Engine, sql string, running func() int, startWait, returnWait, goneWait time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- drain(ctx, e, sql, nil) }()
-	deadline := time.Now().Add(startWait)
-	for running() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the slow query's work did not show up as running within %v", startWait)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, startWait, "the slow query's work to show up as running", func() bool { return running() != 0 })
 	start := time.Now()
 	cancel()
 	select {
@@ -173,17 +167,24 @@ func cancelOnceRunning(t *testing.T, e Engine, sql string, running func() int, s
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("error = %v, want one wrapping context.Canceled", err)
 		}
-	case <-time.After(stopWait):
-		t.Fatalf("query still running %v after cancel", stopWait)
+	case <-time.After(returnWait):
+		t.Fatalf("query still running %v after cancel", returnWait)
 	}
 	returned := time.Since(start)
-	for n := running(); n != 0; n = running() {
-		if time.Since(start) > stopWait {
-			t.Fatalf("%d job(s) still running %v after cancel", n, stopWait)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, goneWait-returned, "the server's work to stop after cancel", func() bool { return running() == 0 })
 	t.Logf("cancel → query returned: %v; cancel → server work gone: %v", returned, time.Since(start))
+}
+
+// waitFor polls cond every 50ms until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // typeCase is one row of an adapter's type-mapping table (README.md): a

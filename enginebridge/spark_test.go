@@ -199,7 +199,7 @@ func TestSparkCancelStopsJob(t *testing.T) {
 	e := openSpark(t, nil)
 	ui := testenv.Server(t, "spark", "FEDMESH_SPARK_UI_URL")
 	cancelOnceRunning(t, e, "SELECT count(*) FROM range(10000000000000) WHERE id % 7 = 3",
-		func() int { return sparkRunningJobs(t, ui, e.sessionID) }, 2*time.Minute, 30*time.Second)
+		func() int { return sparkRunningJobs(t, ui, e.sessionID) }, 2*time.Minute, 30*time.Second, 30*time.Second)
 }
 
 // TestSparkStreamsBatches reads a result larger than one Spark Connect
