@@ -232,6 +232,60 @@ func (s *spySource) servedSerial(serial string) int {
 	return s.served[serial]
 }
 
+// servedOtherThan reports whether s handed a handshake an SVID whose serial
+// is not first: a rotated or renewed one.
+func (s *spySource) servedOtherThan(first string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for serial := range s.served {
+		if serial != first {
+			return true
+		}
+	}
+	return false
+}
+
+// queryAcrossRenewals runs trustSQL in a loop while the coordinator's and
+// sites a and b's sources replace their SVIDs, until each has handed a new
+// SVID (a serial other than first[n]) to a handshake or limit passes, then
+// 2 s more so queries run on the new SVIDs. It fails when a component never
+// served a new SVID, when any query failed, or when none ran. how names the
+// renewal in messages ("SPIRE rotation", "Vault renewals").
+func queryAcrossRenewals(t *testing.T, fed *federation, spies map[string]*spySource, first map[string]string, limit time.Duration, how string) {
+	t.Helper()
+	stop := make(chan struct{})
+	type result struct {
+		n     int
+		fails []error
+	}
+	done := make(chan result)
+	go func() {
+		n, fails := fed.queryLoop(trustSQL, 2, stop, 90*time.Second, nil)
+		done <- result{n, fails}
+	}()
+	components := []string{"coordinator", "a", "b"}
+	renewed := func(n string) bool { return spies[n].servedOtherThan(first[n]) }
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && !(renewed(components[0]) && renewed(components[1]) && renewed(components[2])) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // queries on the new SVIDs
+	close(stop)
+	res := <-done
+	t.Logf("%d queries during %s", res.n, how)
+	for _, n := range components {
+		if !renewed(n) {
+			t.Errorf("%s: no handshake used a new SVID within %s", n, limit)
+		}
+	}
+	if len(res.fails) > 0 {
+		t.Errorf("%d of %d queries failed during %s; first: %v", len(res.fails), res.n, how, res.fails[0])
+	}
+	if res.n == 0 {
+		t.Errorf("no queries ran during %s", how)
+	}
+}
+
 // Run keeps the wrapped source running: the agent only sees the spy.
 func (s *spySource) Run(ctx context.Context) error {
 	if r, ok := s.Source.(certs.Runner); ok {

@@ -267,41 +267,5 @@ func TestSPIREWorkloadAPI(t *testing.T) {
 	}
 	// Query until every component has handed a rotated SVID to a
 	// handshake (SPIRE rotates at about half the TTL; connections live 1 s).
-	stop := make(chan struct{})
-	type result struct {
-		n     int
-		fails []error
-	}
-	done := make(chan result)
-	go func() {
-		n, fails := fed.queryLoop(trustSQL, 2, stop, 90*time.Second, nil)
-		done <- result{n, fails}
-	}()
-	rotated := func(n string) bool {
-		s := spies[n]
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for serial := range s.served {
-			if serial != first[n] {
-				return true
-			}
-		}
-		return false
-	}
-	deadline := time.Now().Add(2*ttl + 10*time.Second)
-	for !(rotated("coordinator") && rotated("a") && rotated("b")) && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second) // queries on the new SVIDs
-	close(stop)
-	res := <-done
-	t.Logf("%d queries while SPIRE rotated SVIDs", res.n)
-	for _, n := range []string{"coordinator", "a", "b"} {
-		if !rotated(n) {
-			t.Errorf("%s: no handshake used a rotated SVID within %s", n, 2*ttl+10*time.Second)
-		}
-	}
-	if len(res.fails) > 0 {
-		t.Errorf("%d of %d queries failed during SPIRE rotation; first: %v", len(res.fails), res.n, res.fails[0])
-	}
+	queryAcrossRenewals(t, fed.federation, spies, first, 2*ttl+10*time.Second, "SPIRE rotation")
 }

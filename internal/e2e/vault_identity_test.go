@@ -104,45 +104,5 @@ func TestVaultPKIIdentity(t *testing.T) {
 		svid, _ := s.GetX509SVID()
 		first[n] = svid.Certificates[0].SerialNumber.String()
 	}
-	stop := make(chan struct{})
-	type result struct {
-		n     int
-		fails []error
-	}
-	done := make(chan result)
-	go func() {
-		n, fails := fed.queryLoop(trustSQL, 2, stop, 90*time.Second, nil)
-		done <- result{n, fails}
-	}()
-	renewed := func(n string) bool {
-		s := spies[n]
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for serial := range s.served {
-			if serial != first[n] {
-				return true
-			}
-		}
-		return false
-	}
-	limit := 2*ttl + 10*time.Second
-	deadline := time.Now().Add(limit)
-	for !(renewed("coordinator") && renewed("a") && renewed("b")) && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(2 * time.Second)
-	close(stop)
-	res := <-done
-	t.Logf("%d queries across Vault renewals", res.n)
-	for _, n := range []string{"coordinator", "a", "b"} {
-		if !renewed(n) {
-			t.Errorf("%s: no handshake used a renewed SVID within %s", n, limit)
-		}
-	}
-	if len(res.fails) > 0 {
-		t.Errorf("%d of %d queries failed across Vault renewals; first: %v", len(res.fails), res.n, res.fails[0])
-	}
-	if res.n == 0 {
-		t.Errorf("no queries ran")
-	}
+	queryAcrossRenewals(t, fed.federation, spies, first, 2*ttl+10*time.Second, "Vault renewals")
 }
