@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -64,25 +63,5 @@ func policySource(c config.Policy, logger *slog.Logger) (policy.Source, time.Dur
 	if c.Bundle == config.BuiltinDefaultBundle {
 		return nil, 0, nil
 	}
-	var opts policy.LoadOptions
-	if c.Signing != nil {
-		keys := make([]policy.VerificationKey, 0, len(c.Signing.Keys))
-		for _, k := range c.Signing.Keys {
-			pem, err := k.ReadKey()
-			if err != nil {
-				return nil, 0, fmt.Errorf("policy.signing: %w", err)
-			}
-			keys = append(keys, policy.VerificationKey{ID: k.ID, Algorithm: k.Algorithm, Key: pem})
-		}
-		vc, err := policy.NewVerificationConfig(keys, c.Signing.SignatureRequired())
-		if err != nil {
-			return nil, 0, fmt.Errorf("policy.signing: %w", err)
-		}
-		opts.Verification = vc
-	}
-	poll := time.Duration(c.PollInterval)
-	if c.URL != "" {
-		return &policy.HTTPSource{URL: c.URL, Options: opts, Logger: logger}, poll, nil
-	}
-	return &policy.PathSource{Path: c.Bundle, Options: opts, Logger: logger}, poll, nil
+	return c.Source(logger)
 }

@@ -30,26 +30,7 @@ func resultPolicySource(c *config.Policy, logger *slog.Logger) (policy.Source, t
 	if c.Bundle == config.BuiltinDefaultBundle {
 		return nil, 0, errors.New("policy.bundle: the built-in bundle is a site policy; give the coordinator its own bundle")
 	}
-	var opts policy.LoadOptions
-	if c.Signing != nil {
-		keys := make([]policy.VerificationKey, 0, len(c.Signing.Keys))
-		for _, k := range c.Signing.Keys {
-			pem, err := k.ReadKey()
-			if err != nil {
-				return nil, 0, fmt.Errorf("policy.signing: %w", err)
-			}
-			keys = append(keys, policy.VerificationKey{ID: k.ID, Algorithm: k.Algorithm, Key: pem})
-		}
-		vc, err := policy.NewVerificationConfig(keys, c.Signing.SignatureRequired())
-		if err != nil {
-			return nil, 0, fmt.Errorf("policy.signing: %w", err)
-		}
-		opts.Verification = vc
-	}
-	if c.URL != "" {
-		return &policy.HTTPSource{URL: c.URL, Options: opts, Logger: logger}, time.Duration(c.PollInterval), nil
-	}
-	return &policy.PathSource{Path: c.Bundle, Options: opts, Logger: logger}, time.Duration(c.PollInterval), nil
+	return c.Source(logger)
 }
 
 // openResultPolicy loads the optional coordinator policy and starts its
