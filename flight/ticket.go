@@ -89,6 +89,10 @@ func subPlanToPB(sp *planner.SubPlan) (*ticketpb.SubPlan, error) {
 		Limit:       sp.Limit,
 		CountColumn: sp.CountColumn,
 		Join:        joinToPB(sp.Join),
+		Credential:  sp.Credential,
+	}
+	if pr := sp.Privacy; pr != nil {
+		p.Privacy = &ticketpb.Privacy{Epsilon: pr.Epsilon, Delta: pr.Delta}
 	}
 	if !sp.Deadline.IsZero() {
 		p.Deadline = timestamppb.New(sp.Deadline)
@@ -120,6 +124,10 @@ func subPlanFromPB(p *ticketpb.SubPlan) (*planner.SubPlan, error) {
 		Star:        p.GetStar(),
 		CountColumn: p.GetCountColumn(),
 		Join:        joinFromPB(p.GetJoin()),
+		Credential:  p.GetCredential(),
+	}
+	if pr := p.GetPrivacy(); pr != nil {
+		sp.Privacy = &planner.PrivacyRequest{Epsilon: pr.GetEpsilon(), Delta: pr.GetDelta()}
 	}
 	if len(p.GetRoles()) > 0 {
 		sp.Roles = p.GetRoles()

@@ -70,6 +70,12 @@ func TestTicketRoundTrip(t *testing.T) {
 			sp.Join = &planner.Join{Table: "depts", Kind: planner.JoinLeft, Keys: []planner.JoinKey{{Left: "dept", Right: "id"}, {Left: "org", Right: "org_id"}}}
 			return sp
 		}},
+		{name: "credential and privacy request", plan: func() *planner.SubPlan {
+			sp := aggregatePlan()
+			sp.Credential = "eyJhbGciOiJFZERTQSJ9.e30.c2ln"
+			sp.Privacy = &planner.PrivacyRequest{Epsilon: 0.5, Delta: 1e-9}
+			return sp
+		}},
 		{name: "rows star with limit zero", plan: func() *planner.SubPlan {
 			return &planner.SubPlan{Version: 1, QueryID: "q", Site: "b", Kind: planner.KindRows, Table: "t", Star: true, Limit: int64p(0)}
 		}},

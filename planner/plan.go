@@ -195,6 +195,13 @@ type SubPlan struct {
 	Purpose  string    `json:"purpose,omitempty"`
 	Deadline time.Time `json:"deadline"`
 	Site     string    `json:"site"`
+	// Credential is the analyst's signed credential (a JWT), forwarded
+	// unchanged by the coordinator; a site verifies it itself and takes the
+	// analyst and roles from it. Never logged or audited.
+	Credential string `json:"-"`
+	// Privacy is the analyst's per-query differential-privacy request (nil:
+	// the site's default). A site's policy decides what it grants.
+	Privacy *PrivacyRequest `json:"privacy,omitempty"`
 
 	Kind  PlanKind `json:"kind"`
 	Table string   `json:"table"` // logical table name
@@ -217,6 +224,14 @@ type SubPlan struct {
 	// group's size; every aggregate sub-plan has one, so the site can enforce
 	// a minimum group size whatever the analyst asked for.
 	CountColumn string `json:"count_column,omitempty"`
+}
+
+// PrivacyRequest is what an analyst asks of a differentially private
+// answer: the ε (and δ) to spend at each site on this query. Zero fields mean
+// the site's default; a site never grants more than its policy allows.
+type PrivacyRequest struct {
+	Epsilon float64 `json:"epsilon,omitempty"`
+	Delta   float64 `json:"delta,omitempty"`
 }
 
 // Outputs returns the partial result's columns in wire order: group keys,

@@ -106,7 +106,15 @@ type SubPlan struct {
 	CountColumn string          `protobuf:"bytes,14,opt,name=count_column,json=countColumn,proto3" json:"count_column,omitempty"`
 	// join, when set, joins table with a second table at the site
 	// (planner.Join); column references are then "table.column".
-	Join          *Join `protobuf:"bytes,15,opt,name=join,proto3" json:"join,omitempty"`
+	Join *Join `protobuf:"bytes,15,opt,name=join,proto3" json:"join,omitempty"`
+	// credential is the analyst's signed credential (a JWT from the
+	// organisation's identity provider), forwarded unchanged by the
+	// coordinator. Each site verifies it itself and takes the analyst's
+	// identity and roles from it, never from analyst/roles above.
+	Credential string `protobuf:"bytes,16,opt,name=credential,proto3" json:"credential,omitempty"`
+	// privacy is the analyst's per-query differential-privacy request; a
+	// site's policy decides what it grants.
+	Privacy       *Privacy `protobuf:"bytes,17,opt,name=privacy,proto3" json:"privacy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -246,6 +254,73 @@ func (x *SubPlan) GetJoin() *Join {
 	return nil
 }
 
+func (x *SubPlan) GetCredential() string {
+	if x != nil {
+		return x.Credential
+	}
+	return ""
+}
+
+func (x *SubPlan) GetPrivacy() *Privacy {
+	if x != nil {
+		return x.Privacy
+	}
+	return nil
+}
+
+// Privacy mirrors planner.PrivacyRequest. Zero means "the site's default".
+type Privacy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Epsilon       float64                `protobuf:"fixed64,1,opt,name=epsilon,proto3" json:"epsilon,omitempty"`
+	Delta         float64                `protobuf:"fixed64,2,opt,name=delta,proto3" json:"delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Privacy) Reset() {
+	*x = Privacy{}
+	mi := &file_ticket_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Privacy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Privacy) ProtoMessage() {}
+
+func (x *Privacy) ProtoReflect() protoreflect.Message {
+	mi := &file_ticket_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Privacy.ProtoReflect.Descriptor instead.
+func (*Privacy) Descriptor() ([]byte, []int) {
+	return file_ticket_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Privacy) GetEpsilon() float64 {
+	if x != nil {
+		return x.Epsilon
+	}
+	return 0
+}
+
+func (x *Privacy) GetDelta() float64 {
+	if x != nil {
+		return x.Delta
+	}
+	return 0
+}
+
 // Join mirrors planner.Join.
 type Join struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -259,7 +334,7 @@ type Join struct {
 
 func (x *Join) Reset() {
 	*x = Join{}
-	mi := &file_ticket_proto_msgTypes[2]
+	mi := &file_ticket_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +346,7 @@ func (x *Join) String() string {
 func (*Join) ProtoMessage() {}
 
 func (x *Join) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[2]
+	mi := &file_ticket_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +359,7 @@ func (x *Join) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Join.ProtoReflect.Descriptor instead.
 func (*Join) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{2}
+	return file_ticket_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Join) GetTable() string {
@@ -319,7 +394,7 @@ type JoinKey struct {
 
 func (x *JoinKey) Reset() {
 	*x = JoinKey{}
-	mi := &file_ticket_proto_msgTypes[3]
+	mi := &file_ticket_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -331,7 +406,7 @@ func (x *JoinKey) String() string {
 func (*JoinKey) ProtoMessage() {}
 
 func (x *JoinKey) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[3]
+	mi := &file_ticket_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -344,7 +419,7 @@ func (x *JoinKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinKey.ProtoReflect.Descriptor instead.
 func (*JoinKey) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{3}
+	return file_ticket_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *JoinKey) GetLeft() string {
@@ -375,7 +450,7 @@ type Expr struct {
 
 func (x *Expr) Reset() {
 	*x = Expr{}
-	mi := &file_ticket_proto_msgTypes[4]
+	mi := &file_ticket_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +462,7 @@ func (x *Expr) String() string {
 func (*Expr) ProtoMessage() {}
 
 func (x *Expr) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[4]
+	mi := &file_ticket_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +475,7 @@ func (x *Expr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expr.ProtoReflect.Descriptor instead.
 func (*Expr) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{4}
+	return file_ticket_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Expr) GetOp() string {
@@ -448,7 +523,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_ticket_proto_msgTypes[5]
+	mi := &file_ticket_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +535,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[5]
+	mi := &file_ticket_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +548,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{5}
+	return file_ticket_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -577,7 +652,7 @@ type OutputColumn struct {
 
 func (x *OutputColumn) Reset() {
 	*x = OutputColumn{}
-	mi := &file_ticket_proto_msgTypes[6]
+	mi := &file_ticket_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +664,7 @@ func (x *OutputColumn) String() string {
 func (*OutputColumn) ProtoMessage() {}
 
 func (x *OutputColumn) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[6]
+	mi := &file_ticket_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +677,7 @@ func (x *OutputColumn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutputColumn.ProtoReflect.Descriptor instead.
 func (*OutputColumn) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{6}
+	return file_ticket_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *OutputColumn) GetName() string {
@@ -665,7 +740,7 @@ type PartialAgg struct {
 
 func (x *PartialAgg) Reset() {
 	*x = PartialAgg{}
-	mi := &file_ticket_proto_msgTypes[7]
+	mi := &file_ticket_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +752,7 @@ func (x *PartialAgg) String() string {
 func (*PartialAgg) ProtoMessage() {}
 
 func (x *PartialAgg) ProtoReflect() protoreflect.Message {
-	mi := &file_ticket_proto_msgTypes[7]
+	mi := &file_ticket_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +765,7 @@ func (x *PartialAgg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PartialAgg.ProtoReflect.Descriptor instead.
 func (*PartialAgg) Descriptor() ([]byte, []int) {
-	return file_ticket_proto_rawDescGZIP(), []int{7}
+	return file_ticket_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PartialAgg) GetFunc() string {
@@ -714,7 +789,7 @@ const file_ticket_proto_rawDesc = "" +
 	"\fticket.proto\x12\x11fedmesh.ticket.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"R\n" +
 	"\x06Ticket\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12.\n" +
-	"\x04plan\x18\x02 \x01(\v2\x1a.fedmesh.ticket.v1.SubPlanR\x04plan\"\x8f\x04\n" +
+	"\x04plan\x18\x02 \x01(\v2\x1a.fedmesh.ticket.v1.SubPlanR\x04plan\"\xe5\x04\n" +
 	"\aSubPlan\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x18\n" +
 	"\aanalyst\x18\x02 \x01(\tR\aanalyst\x12\x14\n" +
@@ -731,8 +806,15 @@ const file_ticket_proto_rawDesc = "" +
 	"\bgroup_by\x18\f \x03(\v2\x1f.fedmesh.ticket.v1.OutputColumnR\agroupBy\x123\n" +
 	"\x04aggs\x18\r \x03(\v2\x1f.fedmesh.ticket.v1.OutputColumnR\x04aggs\x12!\n" +
 	"\fcount_column\x18\x0e \x01(\tR\vcountColumn\x12+\n" +
-	"\x04join\x18\x0f \x01(\v2\x17.fedmesh.ticket.v1.JoinR\x04joinB\b\n" +
-	"\x06_limit\"`\n" +
+	"\x04join\x18\x0f \x01(\v2\x17.fedmesh.ticket.v1.JoinR\x04join\x12\x1e\n" +
+	"\n" +
+	"credential\x18\x10 \x01(\tR\n" +
+	"credential\x124\n" +
+	"\aprivacy\x18\x11 \x01(\v2\x1a.fedmesh.ticket.v1.PrivacyR\aprivacyB\b\n" +
+	"\x06_limit\"9\n" +
+	"\aPrivacy\x12\x18\n" +
+	"\aepsilon\x18\x01 \x01(\x01R\aepsilon\x12\x14\n" +
+	"\x05delta\x18\x02 \x01(\x01R\x05delta\"`\n" +
 	"\x04Join\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12.\n" +
@@ -777,36 +859,38 @@ func file_ticket_proto_rawDescGZIP() []byte {
 	return file_ticket_proto_rawDescData
 }
 
-var file_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_ticket_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_ticket_proto_goTypes = []any{
 	(*Ticket)(nil),                // 0: fedmesh.ticket.v1.Ticket
 	(*SubPlan)(nil),               // 1: fedmesh.ticket.v1.SubPlan
-	(*Join)(nil),                  // 2: fedmesh.ticket.v1.Join
-	(*JoinKey)(nil),               // 3: fedmesh.ticket.v1.JoinKey
-	(*Expr)(nil),                  // 4: fedmesh.ticket.v1.Expr
-	(*Value)(nil),                 // 5: fedmesh.ticket.v1.Value
-	(*OutputColumn)(nil),          // 6: fedmesh.ticket.v1.OutputColumn
-	(*PartialAgg)(nil),            // 7: fedmesh.ticket.v1.PartialAgg
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*Privacy)(nil),               // 2: fedmesh.ticket.v1.Privacy
+	(*Join)(nil),                  // 3: fedmesh.ticket.v1.Join
+	(*JoinKey)(nil),               // 4: fedmesh.ticket.v1.JoinKey
+	(*Expr)(nil),                  // 5: fedmesh.ticket.v1.Expr
+	(*Value)(nil),                 // 6: fedmesh.ticket.v1.Value
+	(*OutputColumn)(nil),          // 7: fedmesh.ticket.v1.OutputColumn
+	(*PartialAgg)(nil),            // 8: fedmesh.ticket.v1.PartialAgg
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_ticket_proto_depIdxs = []int32{
 	1,  // 0: fedmesh.ticket.v1.Ticket.plan:type_name -> fedmesh.ticket.v1.SubPlan
-	8,  // 1: fedmesh.ticket.v1.SubPlan.deadline:type_name -> google.protobuf.Timestamp
-	4,  // 2: fedmesh.ticket.v1.SubPlan.filter:type_name -> fedmesh.ticket.v1.Expr
-	6,  // 3: fedmesh.ticket.v1.SubPlan.group_by:type_name -> fedmesh.ticket.v1.OutputColumn
-	6,  // 4: fedmesh.ticket.v1.SubPlan.aggs:type_name -> fedmesh.ticket.v1.OutputColumn
-	2,  // 5: fedmesh.ticket.v1.SubPlan.join:type_name -> fedmesh.ticket.v1.Join
-	3,  // 6: fedmesh.ticket.v1.Join.keys:type_name -> fedmesh.ticket.v1.JoinKey
-	5,  // 7: fedmesh.ticket.v1.Expr.value:type_name -> fedmesh.ticket.v1.Value
-	4,  // 8: fedmesh.ticket.v1.Expr.args:type_name -> fedmesh.ticket.v1.Expr
-	4,  // 9: fedmesh.ticket.v1.OutputColumn.expr:type_name -> fedmesh.ticket.v1.Expr
-	7,  // 10: fedmesh.ticket.v1.OutputColumn.agg:type_name -> fedmesh.ticket.v1.PartialAgg
-	4,  // 11: fedmesh.ticket.v1.PartialAgg.arg:type_name -> fedmesh.ticket.v1.Expr
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	9,  // 1: fedmesh.ticket.v1.SubPlan.deadline:type_name -> google.protobuf.Timestamp
+	5,  // 2: fedmesh.ticket.v1.SubPlan.filter:type_name -> fedmesh.ticket.v1.Expr
+	7,  // 3: fedmesh.ticket.v1.SubPlan.group_by:type_name -> fedmesh.ticket.v1.OutputColumn
+	7,  // 4: fedmesh.ticket.v1.SubPlan.aggs:type_name -> fedmesh.ticket.v1.OutputColumn
+	3,  // 5: fedmesh.ticket.v1.SubPlan.join:type_name -> fedmesh.ticket.v1.Join
+	2,  // 6: fedmesh.ticket.v1.SubPlan.privacy:type_name -> fedmesh.ticket.v1.Privacy
+	4,  // 7: fedmesh.ticket.v1.Join.keys:type_name -> fedmesh.ticket.v1.JoinKey
+	6,  // 8: fedmesh.ticket.v1.Expr.value:type_name -> fedmesh.ticket.v1.Value
+	5,  // 9: fedmesh.ticket.v1.Expr.args:type_name -> fedmesh.ticket.v1.Expr
+	5,  // 10: fedmesh.ticket.v1.OutputColumn.expr:type_name -> fedmesh.ticket.v1.Expr
+	8,  // 11: fedmesh.ticket.v1.OutputColumn.agg:type_name -> fedmesh.ticket.v1.PartialAgg
+	5,  // 12: fedmesh.ticket.v1.PartialAgg.arg:type_name -> fedmesh.ticket.v1.Expr
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_ticket_proto_init() }
@@ -815,14 +899,14 @@ func file_ticket_proto_init() {
 		return
 	}
 	file_ticket_proto_msgTypes[1].OneofWrappers = []any{}
-	file_ticket_proto_msgTypes[5].OneofWrappers = []any{
+	file_ticket_proto_msgTypes[6].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_BoolValue)(nil),
 		(*Value_Int64Value)(nil),
 		(*Value_DoubleValue)(nil),
 		(*Value_StringValue)(nil),
 	}
-	file_ticket_proto_msgTypes[6].OneofWrappers = []any{
+	file_ticket_proto_msgTypes[7].OneofWrappers = []any{
 		(*OutputColumn_Expr)(nil),
 		(*OutputColumn_Agg)(nil),
 	}
@@ -832,7 +916,7 @@ func file_ticket_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ticket_proto_rawDesc), len(file_ticket_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
