@@ -46,7 +46,7 @@ func writeBundleDir(t testing.TB, revision string) string {
 
 func writeBundleFiles(t testing.TB, dir, revision string) {
 	t.Helper()
-	for _, name := range []string{"policy.rego", "data.json"} {
+	for _, name := range []string{"policy.rego", "dp.rego", "data.json"} {
 		raw, err := os.ReadFile(filepath.Join("bundles", "default", name))
 		if err != nil {
 			t.Fatal(err)

@@ -41,6 +41,11 @@ type Obligations struct {
 	// rounded to the nearest multiple of RoundTo before export, after small
 	// groups are dropped.
 	RoundTo int64 `json:"round_to,omitempty"`
+	// DP, when set, means the sub-plan may be answered only with
+	// differential privacy, with these parameters (see DPObligation).
+	// MinGroupSize, RoundTo and MaxGroups do not apply then: groups are
+	// released by a noisy threshold instead.
+	DP *DPObligation `json:"dp,omitempty"`
 }
 
 // Decision is the outcome of one evaluation.
@@ -68,6 +73,7 @@ type wireObligations struct {
 	MaxGroups    *int64        `json:"max_groups"`
 	RowFilter    *planner.Expr `json:"row_filter"`
 	RoundTo      *int64        `json:"round_to"`
+	DP           *DPObligation `json:"dp"`
 }
 
 // decodeDecision checks that v (an OPA result value) is shaped like a
@@ -102,6 +108,12 @@ func decodeDecision(v any) (allow bool, reasons []string, o Obligations, err err
 		}
 		if w.Obligations.RoundTo != nil {
 			o.RoundTo = *w.Obligations.RoundTo
+		}
+		if dp := w.Obligations.DP; dp != nil {
+			if err := dp.Validate(); err != nil {
+				problems = append(problems, err.Error())
+			}
+			o.DP = dp
 		}
 		if rf := w.Obligations.RowFilter; rf != nil {
 			if err := checkRowFilter(rf); err != nil {

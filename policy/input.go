@@ -28,6 +28,9 @@ type Input struct {
 	Analyst Analyst   `json:"analyst"`
 	Purpose string    `json:"purpose"`
 	Plan    PlanInput `json:"plan"`
+	// Privacy is the analyst's per-query differential-privacy request
+	// (zero: none; the bundle applies its defaults).
+	Privacy PrivacyInput `json:"privacy"`
 	// Result is set only for a coordinator policy (see ResultInput).
 	Result *ResultInput `json:"result,omitempty"`
 }
@@ -40,6 +43,16 @@ type Analyst struct {
 	// within the agent's rate window, not counting this one. OPA's data
 	// cannot count, so the agent does (see policy/library/rate_limit).
 	RecentQueries int64 `json:"recent_queries"`
+	// Verified is true when the site verified the analyst's signed
+	// credential itself (ID and Roles then come from it); false when they
+	// are only the coordinator's word.
+	Verified bool `json:"verified"`
+}
+
+// PrivacyInput is what the analyst asked to spend on this query.
+type PrivacyInput struct {
+	Epsilon float64 `json:"epsilon"`
+	Delta   float64 `json:"delta"`
 }
 
 // PlanInput is the sub-plan as policy sees it.
@@ -81,6 +94,9 @@ func NewInput(sp *planner.SubPlan) Input {
 			Aggregates: []AggregateInput{},
 			Filter:     sp.Filter,
 		},
+	}
+	if p := sp.Privacy; p != nil {
+		in.Privacy = PrivacyInput{Epsilon: p.Epsilon, Delta: p.Delta}
 	}
 	if sp.Table != "" {
 		in.Plan.Tables = append(in.Plan.Tables, sp.Table)
@@ -143,8 +159,10 @@ func (in Input) astValue() (ast.Value, error) {
 		"version":  in.Version,
 		"site":     in.Site,
 		"query_id": in.QueryID,
-		"analyst":  map[string]any{"id": in.Analyst.ID, "roles": nonNil(in.Analyst.Roles), "recent_queries": in.Analyst.RecentQueries},
-		"purpose":  in.Purpose,
+		"analyst": map[string]any{"id": in.Analyst.ID, "roles": nonNil(in.Analyst.Roles),
+			"recent_queries": in.Analyst.RecentQueries, "verified": in.Analyst.Verified},
+		"purpose": in.Purpose,
+		"privacy": map[string]any{"epsilon": in.Privacy.Epsilon, "delta": in.Privacy.Delta},
 		"plan": map[string]any{
 			"kind":       in.Plan.Kind,
 			"tables":     nonNil(in.Plan.Tables),

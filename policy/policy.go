@@ -16,7 +16,7 @@ import (
 
 // The default bundle. Its tests (policy_test.rego) stay out of the binary.
 //
-//go:embed bundles/default/.manifest bundles/default/data.json bundles/default/policy.rego
+//go:embed bundles/default/.manifest bundles/default/data.json bundles/default/policy.rego bundles/default/dp.rego
 var defaultBundleFS embed.FS
 
 const defaultBundleRoot = "bundles/default"

@@ -109,7 +109,7 @@ func TestBundleDecisionsMatchTheDecisionSchema(t *testing.T) {
 	}
 	inputs := []policy.Input{policy.NewInput(salesPlan()), policy.NewInput(starPlan()), policy.NewInput(filteredPlan())}
 	for _, paths := range [][]string{
-		{"bundles/default/policy.rego", "bundles/default/data.json"},
+		{"bundles/default/policy.rego", "bundles/default/dp.rego", "bundles/default/data.json"},
 		{"library", "testdata/library_main"},
 	} {
 		for i, in := range inputs {
@@ -143,7 +143,7 @@ func TestPoliciesTypeCheckAgainstTheInputSchema(t *testing.T) {
 		_, err := rego.New(opts...).PrepareForEval(context.Background())
 		return err
 	}
-	if err := compile([]string{"bundles/default/policy.rego"}, ""); err != nil {
+	if err := compile([]string{"bundles/default/policy.rego", "bundles/default/dp.rego"}, ""); err != nil {
 		t.Errorf("default bundle: %v", err)
 	}
 	if err := compile([]string{"library", "testdata/library_main"}, ""); err != nil {

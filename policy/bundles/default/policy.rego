@@ -117,11 +117,14 @@ reasons := [sprintf(
 )] if allow
 
 obligations := object.union(
-	{
-		"min_group_size": min_group_size_setting,
-		"deny_columns": sort(denied_column_names),
-	},
-	max_groups_obligation,
+	object.union(
+		{
+			"min_group_size": min_group_size_setting,
+			"deny_columns": sort(denied_column_names),
+		},
+		max_groups_obligation,
+	),
+	dp_obligation,
 )
 
 decision := {
