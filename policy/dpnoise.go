@@ -1,0 +1,285 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// NoiseSource draws exact discrete Gaussian noise: an integer Z with
+// P[Z = z] ∝ exp(-z²/(2·sigma2)), from a cryptographically secure source.
+// Implemented by privacy/dp; tests may use a deterministic source.
+type NoiseSource interface {
+	DiscreteGaussian(sigma2 *big.Rat) (*big.Int, error)
+}
+
+// noisyColumn is a DPColumn with its discretisation.
+type noisyColumn struct {
+	DPColumn
+	idx    int
+	grid   *big.Rat // values are released as multiples of grid
+	sigma2 *big.Rat // noise variance parameter, in grid units
+}
+
+// ApplyDP adds noise to a bounded result and releases its groups: every
+// column in p.Columns is read exactly, rounded to its grid, given discrete
+// Gaussian noise calibrated to its sensitivity and share of ρ, and written
+// back (counts as Int64, clamped at 0; sums and variances as Float64); a
+// group is kept only if its noisy count reaches p.Threshold. Group key
+// columns pass through. It returns the released batches (the caller releases
+// them and the inputs) and p with each column's Sigma set to the noise
+// actually added (the grid widens the sensitivity slightly). How many groups
+// were not released is deliberately not returned: that exact count must not
+// leave the site.
+func ApplyDP(ctx context.Context, batches []arrow.RecordBatch, p *DPPlan, noise NoiseSource) (out []arrow.RecordBatch, err error) {
+	defer func() {
+		if err != nil {
+			for _, b := range out {
+				b.Release()
+			}
+			out = nil
+		}
+	}()
+	for i, b := range batches {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("differential privacy: %w", err)
+		}
+		cols, err := p.noisyColumns(b.Schema())
+		if err != nil {
+			return out, err
+		}
+		nb, err := p.applyBatch(ctx, b, cols, noise)
+		if err != nil {
+			return out, fmt.Errorf("differential privacy: batch %d: %w", i, err)
+		}
+		out = append(out, nb)
+	}
+	return out, nil
+}
+
+// noisyColumns resolves p's columns in schema and fixes their noise.
+func (p *DPPlan) noisyColumns(schema *arrow.Schema) ([]noisyColumn, error) {
+	cols := make([]noisyColumn, len(p.Columns))
+	for i := range p.Columns {
+		c := &p.Columns[i]
+		idx := schema.FieldIndices(c.Name)
+		if len(idx) != 1 {
+			return nil, fmt.Errorf("differential privacy: column %q appears %d times in the bounded result", c.Name, len(idx))
+		}
+		nc := noisyColumn{DPColumn: *c, idx: idx[0], grid: big.NewRat(1, 1)}
+		sens := c.Sensitivity
+		if c.Kind != DPCount {
+			// Rounding each neighbour's sum to the grid moves it by at most
+			// half a grid step: the sensitivity grows by one step.
+			nc.grid = grid(c.Sensitivity)
+			g, _ := nc.grid.Float64()
+			sens += g
+		}
+		g, _ := nc.grid.Float64()
+		d := new(big.Rat).SetFloat64(sens / g)
+		if d == nil {
+			return nil, fmt.Errorf("differential privacy: column %q: sensitivity %v is not finite", c.Name, sens)
+		}
+		den := new(big.Rat).SetFloat64(2 * c.Rho)
+		if den == nil || den.Sign() <= 0 {
+			return nil, fmt.Errorf("differential privacy: column %q: rho %v must be > 0", c.Name, c.Rho)
+		}
+		nc.sigma2 = new(big.Rat).Quo(new(big.Rat).Mul(d, d), den)
+		c.Sigma = sens / math.Sqrt(2*c.Rho)
+		nc.Sigma = c.Sigma
+		cols[i] = nc
+	}
+	return cols, nil
+}
+
+func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noisyColumn, noise NoiseSource) (arrow.RecordBatch, error) {
+	n := int(b.NumRows())
+	noisy := make(map[string][]float64, len(cols))
+	for _, c := range cols {
+		vals := make([]float64, n)
+		arr := b.Column(c.idx)
+		for r := 0; r < n; r++ {
+			v, err := exactCell(arr, r)
+			if err != nil {
+				return nil, fmt.Errorf("column %q: %w", c.Name, err)
+			}
+			units := roundRat(new(big.Rat).Quo(v, c.grid))
+			z, err := noise.DiscreteGaussian(c.sigma2)
+			if err != nil {
+				return nil, fmt.Errorf("column %q: draw noise: %w", c.Name, err)
+			}
+			units.Add(units, z)
+			f, _ := new(big.Rat).Mul(new(big.Rat).SetInt(units), c.grid).Float64()
+			if c.Kind == DPCount && f < 0 {
+				f = 0 // post-processing: a count is never negative
+			}
+			vals[r] = f
+		}
+		noisy[c.Name] = vals
+	}
+	keep := make([]bool, n)
+	for r := range keep {
+		keep[r] = p.Threshold <= 0 || noisy[p.CountColumn][r] >= float64(p.Threshold)
+	}
+
+	mem := memory.DefaultAllocator
+	fields := make([]arrow.Field, b.NumCols())
+	arrs := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, a := range arrs {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	mb := array.NewBooleanBuilder(mem)
+	mb.AppendValues(keep, nil)
+	mask := mb.NewArray()
+	mb.Release()
+	defer mask.Release()
+	byIdx := make(map[int]noisyColumn, len(cols))
+	for _, c := range cols {
+		byIdx[c.idx] = c
+	}
+	for j := 0; j < int(b.NumCols()); j++ {
+		f := b.Schema().Field(j)
+		c, isNoisy := byIdx[j]
+		if !isNoisy {
+			kept, err := compute.FilterArray(ctx, b.Column(j), mask, *compute.DefaultFilterOptions())
+			if err != nil {
+				return nil, fmt.Errorf("release groups: column %q: %w", f.Name, err)
+			}
+			fields[j], arrs[j] = f, kept
+			continue
+		}
+		switch c.Kind {
+		case DPCount:
+			bld := array.NewInt64Builder(mem)
+			for r, k := range keep {
+				if k {
+					bld.Append(int64(noisy[c.Name][r]))
+				}
+			}
+			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
+			arrs[j] = bld.NewArray()
+			bld.Release()
+		case DPSum:
+			bld := array.NewFloat64Builder(mem)
+			for r, k := range keep {
+				if k {
+					bld.Append(noisy[c.Name][r])
+				}
+			}
+			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+			arrs[j] = bld.NewArray()
+			bld.Release()
+		case DPVar:
+			bld := array.NewFloat64Builder(mem)
+			for r, k := range keep {
+				if !k {
+					continue
+				}
+				cnt, sum, sq := noisy[c.VarCount][r], noisy[c.VarSum][r], noisy[c.Name][r]
+				if cnt <= 0 {
+					bld.AppendNull()
+					continue
+				}
+				mean := sum / cnt
+				v := sq/cnt - mean*mean
+				v = math.Min(math.Max(v, 0), c.Bound*c.Bound) // post-processing into the possible range
+				bld.Append(v)
+			}
+			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+			arrs[j] = bld.NewArray()
+			bld.Release()
+		}
+	}
+	rows := int64(0)
+	for _, k := range keep {
+		if k {
+			rows++
+		}
+	}
+	md := b.Schema().Metadata()
+	return array.NewRecordBatch(arrow.NewSchema(fields, &md), arrs, rows), nil
+}
+
+// exactCell reads a numeric cell exactly; NULL (an aggregate over no
+// values) reads as 0.
+func exactCell(a arrow.Array, r int) (*big.Rat, error) {
+	if a.IsNull(r) {
+		return new(big.Rat), nil
+	}
+	switch c := a.(type) {
+	case *array.Int8:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Int16:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Int32:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Int64:
+		return big.NewRat(c.Value(r), 1), nil
+	case *array.Uint8:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Uint16:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Uint32:
+		return big.NewRat(int64(c.Value(r)), 1), nil
+	case *array.Uint64:
+		return new(big.Rat).SetInt(new(big.Int).SetUint64(c.Value(r))), nil
+	case *array.Float32:
+		return ratOfFloat(float64(c.Value(r)))
+	case *array.Float64:
+		return ratOfFloat(c.Value(r))
+	case *array.Decimal128:
+		scale := c.DataType().(*arrow.Decimal128Type).Scale
+		return scaled(decimal128Int(c.Value(r)), scale), nil
+	case *array.Decimal256:
+		scale := c.DataType().(*arrow.Decimal256Type).Scale
+		return scaled(decimal256Int(c.Value(r)), scale), nil
+	}
+	return nil, fmt.Errorf("type %s is not a number", a.DataType())
+}
+
+func ratOfFloat(f float64) (*big.Rat, error) {
+	r := new(big.Rat).SetFloat64(f)
+	if r == nil {
+		return nil, fmt.Errorf("value is not finite")
+	}
+	return r, nil
+}
+
+func decimal128Int(n decimal128.Num) *big.Int { return n.BigInt() }
+
+func decimal256Int(n decimal256.Num) *big.Int { return n.BigInt() }
+
+func scaled(u *big.Int, scale int32) *big.Rat {
+	r := new(big.Rat).SetInt(u)
+	if scale > 0 {
+		return r.Quo(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+	}
+	if scale < 0 {
+		return r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil)))
+	}
+	return r
+}
+
+// roundRat rounds r to the nearest integer, halves away from zero.
+func roundRat(r *big.Rat) *big.Int {
+	num, den := new(big.Int).Set(r.Num()), r.Denom()
+	twice := new(big.Int).Mul(num, big.NewInt(2))
+	if num.Sign() >= 0 {
+		twice.Add(twice, den)
+	} else {
+		twice.Sub(twice, den)
+	}
+	return twice.Quo(twice, new(big.Int).Mul(den, big.NewInt(2)))
+}

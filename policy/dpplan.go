@@ -1,0 +1,186 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// DPKind says which bounded statistic a noisy column holds.
+type DPKind string
+
+// Noisy column kinds.
+const (
+	DPCount DPKind = "count"   // a bounded row count (COUNT(*) or COUNT(x))
+	DPSum   DPKind = "sum"     // a sum of clamped values
+	DPVar   DPKind = "var_pop" // a sum of squared clamped values, released as a variance
+)
+
+// DPColumn is one noisy output of a differentially private sub-plan.
+type DPColumn struct {
+	Name string `json:"name"`
+	Kind DPKind `json:"kind"`
+	// Sensitivity is the column's L2 sensitivity in value units: how much one
+	// unit can change the vector of this column's values over all groups.
+	Sensitivity float64 `json:"sensitivity"`
+	// Rho is the share of the query's zCDP budget this column spends.
+	Rho float64 `json:"rho"`
+	// Sigma is the noise's standard deviation parameter in value units
+	// (for var_pop: of the sum of squares).
+	Sigma float64 `json:"sigma"`
+	// Bound is max(|lower|, |upper|) of the clamp bounds (sums only).
+	Bound float64 `json:"bound,omitempty"`
+	// VarCount and VarSum name the noisy count and sum of the same argument,
+	// from which a var_pop column's variance is computed.
+	VarCount string `json:"var_count,omitempty"`
+	VarSum   string `json:"var_sum,omitempty"`
+}
+
+// DPPlan is how a site answers one sub-plan with differential privacy: the
+// contribution bound for the renderer, the noisy columns and their noise,
+// the release threshold, and what it costs.
+type DPPlan struct {
+	Bound planner.Bound `json:"-"`
+	// Columns are the noisy outputs, in sub-plan order.
+	Columns []DPColumn `json:"columns"`
+	// CountColumn is the noisy COUNT(*) groups are thresholded on.
+	CountColumn string `json:"count_column"`
+	// Threshold releases a group only when its noisy count is at least
+	// this; 0 for a plan without group keys (its one group is public).
+	Threshold int64 `json:"threshold"`
+	// Rho is what the query charges the analyst's budget (zCDP); Epsilon
+	// and Delta are the (ε, δ)-DP guarantee it gives, δ including
+	// DeltaThreshold.
+	Rho            float64 `json:"rho"`
+	Epsilon        float64 `json:"epsilon"`
+	Delta          float64 `json:"delta"`
+	DeltaThreshold float64 `json:"delta_threshold"`
+}
+
+// ErrDPUnsupported marks a sub-plan the site cannot answer with differential
+// privacy (the policy should have refused it; this is the Go re-check).
+var ErrDPUnsupported = errors.New("not supported with differential privacy")
+
+// NewDPPlan plans the differentially private answer to sp under o, charging
+// rho (zCDP) for the noise; the caller derives rho from o's ε and δ (half
+// of δ goes to the conversion, half to the threshold, deltaThreshold).
+// Every noisy column gets an equal share of rho. It refuses aggregates that
+// cannot be bounded (MIN/MAX, sketches, SUM of an expression or of a column
+// without bounds) with an error naming the aggregate.
+func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64) (*DPPlan, error) {
+	if sp.Kind != planner.KindAggregate {
+		return nil, fmt.Errorf("differential privacy: a %s plan has no aggregates to add noise to: %w", sp.Kind, ErrDPUnsupported)
+	}
+	if !(rho > 0) || !(deltaThreshold > 0) {
+		return nil, fmt.Errorf("differential privacy: rho %v and threshold delta %v must be > 0", rho, deltaThreshold)
+	}
+	unit := o.Unit
+	if sp.Join != nil && !strings.Contains(unit, ".") {
+		unit = planner.QualifiedColumn(o.Table, unit)
+	}
+	p := &DPPlan{
+		Bound:          planner.Bound{Unit: unit, MaxGroups: o.MaxGroupsPerUnit, MaxRows: o.MaxRowsPerGroup, Clamp: map[string][2]float64{}},
+		CountColumn:    sp.CountColumn,
+		Rho:            rho,
+		Epsilon:        o.Epsilon,
+		Delta:          o.Delta,
+		DeltaThreshold: deltaThreshold,
+	}
+	perUnit := float64(o.MaxRowsPerGroup) * math.Sqrt(float64(o.MaxGroupsPerUnit))
+	// Variances pair with the COUNT and SUM of the same column (the planner
+	// splits VAR into the three); only bare columns can be clamped anyway.
+	argKey := func(e *planner.Expr) string {
+		if e == nil || e.Op != planner.OpColumn {
+			return ""
+		}
+		return e.Column
+	}
+	counts, sums := map[string]string{}, map[string]string{}
+	for _, a := range sp.Aggs {
+		switch a.Agg.Func {
+		case planner.AggCount:
+			counts[argKey(a.Agg.Arg)] = a.Name
+		case planner.AggSum:
+			sums[argKey(a.Agg.Arg)] = a.Name
+		}
+	}
+	for _, a := range sp.Aggs {
+		fn := a.Agg.Func
+		c := DPColumn{Name: a.Name}
+		switch fn {
+		case planner.AggCountStar, planner.AggCount:
+			c.Kind, c.Sensitivity = DPCount, perUnit
+		case planner.AggSum, planner.AggVarPop:
+			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn {
+				return nil, fmt.Errorf("differential privacy: %s over an expression cannot be clamped to declared bounds; aggregate a column with declared bounds: %w", strings.ToUpper(string(fn)), ErrDPUnsupported)
+			}
+			lo, hi, ok := o.BoundsOf(a.Agg.Arg.Column)
+			if !ok {
+				return nil, fmt.Errorf("differential privacy: %s(%s) needs clamp bounds for %s, and the site's policy declares none: %w", strings.ToUpper(string(fn)), a.Agg.Arg.Column, a.Agg.Arg.Column, ErrDPUnsupported)
+			}
+			p.Bound.Clamp[a.Name] = [2]float64{lo, hi}
+			c.Bound = math.Max(math.Abs(lo), math.Abs(hi))
+			if fn == planner.AggSum {
+				c.Kind, c.Sensitivity = DPSum, perUnit*c.Bound
+				break
+			}
+			key := argKey(a.Agg.Arg)
+			c.Kind, c.Sensitivity = DPVar, perUnit*c.Bound*c.Bound
+			c.VarCount, c.VarSum = counts[key], sums[key]
+			if c.VarCount == "" || c.VarSum == "" {
+				return nil, fmt.Errorf("differential privacy: VAR_POP(%s) needs COUNT and SUM of the same column in the sub-plan: %w", a.Agg.Arg.Column, ErrDPUnsupported)
+			}
+		case planner.AggMin, planner.AggMax:
+			return nil, fmt.Errorf("differential privacy: %s reveals one person's value; use a percentile instead: %w", strings.ToUpper(string(fn)), ErrDPUnsupported)
+		default:
+			return nil, fmt.Errorf("differential privacy: aggregate %s: %w", fn, ErrDPUnsupported)
+		}
+		p.Columns = append(p.Columns, c)
+	}
+	share := rho / float64(len(p.Columns))
+	for i := range p.Columns {
+		c := &p.Columns[i]
+		c.Rho = share
+		c.Sigma = c.Sensitivity / math.Sqrt(2*share)
+	}
+	if len(sp.GroupBy) > 0 {
+		sigma := 0.0
+		for _, c := range p.Columns {
+			if c.Name == sp.CountColumn {
+				sigma = c.Sigma
+			}
+		}
+		p.Threshold = Threshold(sigma, o.MaxRowsPerGroup, o.MaxGroupsPerUnit, deltaThreshold)
+	}
+	return p, nil
+}
+
+// Threshold is the smallest noisy count at which a group may be released:
+// a group that only one unit contributes to (true count at most maxRows)
+// must be released with probability at most deltaT/maxGroups, so that the
+// groups of one unit (at most maxGroups of them) appear with probability at
+// most deltaT in all. The discrete Gaussian with parameter σ is
+// sub-Gaussian, P[Z >= t] <= exp(-t²/(2σ²)) (Canonne, Kamath & Steinke 2020,
+// §2), so τ = maxRows + ⌈σ·√(2·ln(maxGroups/deltaT))⌉ suffices (Wilson et al.
+// 2020, "Differentially Private SQL with Bounded User Contribution", §3).
+func Threshold(sigma float64, maxRows, maxGroups int64, deltaT float64) int64 {
+	t := sigma * math.Sqrt(2*math.Log(float64(maxGroups)/deltaT))
+	return maxRows + int64(math.Ceil(t))
+}
+
+// grid returns the power of two at which a sum with L2 sensitivity s is
+// discretised before integer noise is added: about s/1024, so rounding adds
+// at most a thousandth to the sensitivity.
+func grid(s float64) *big.Rat {
+	if s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
+		return big.NewRat(1, 1)
+	}
+	e := math.Floor(math.Log2(s)) - 10
+	g := new(big.Rat)
+	g.SetFloat64(math.Ldexp(1, int(e)))
+	return g
+}
