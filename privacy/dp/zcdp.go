@@ -82,8 +82,11 @@ func ceilToGrid(r *big.Rat, g *big.Int) *big.Rat {
 func Compose(rhos ...float64) float64 {
 	sum := 0.0
 	for _, r := range rhos {
+		// Knuth's TwoSum: s + e == sum + r exactly; e > 0 means s rounded down.
 		s := sum + r
-		if s-r != sum || s-sum != r { // inexact: step up
+		bv := s - sum
+		e := (sum - (s - bv)) + (r - bv)
+		if e > 0 {
 			s = math.Nextafter(s, math.Inf(1))
 		}
 		sum = s
