@@ -101,6 +101,9 @@ func Threshold(sigma2 *big.Rat, deltaT float64, maxGroups int64) (int64, error) 
 		return 0, fmt.Errorf("%w: Threshold maxGroups=%d: must be ≥ 1", ErrParam, maxGroups)
 	}
 	target := deltaT / float64(maxGroups)
+	if target < 1e-300 {
+		return 0, fmt.Errorf("%w: Threshold δ_T/maxGroups = %v/%d: below 1e-300", ErrParam, deltaT, maxGroups)
+	}
 	sigma := math.Sqrt(s2)
 	if sigma > exactSigmaMax {
 		// P[Z ≥ k] ≈ P[N ≥ k - 1/2] = erfc((k - 1/2)/(σ√2))/2.

@@ -92,6 +92,9 @@ func TestThreshold(t *testing.T) {
 	if _, err := Threshold(big.NewRat(1, 1), 0, 1); err == nil {
 		t.Error("Threshold with δ_T = 0: no error")
 	}
+	if _, err := Threshold(big.NewRat(1, 1), 1e-300, 1e9); err == nil {
+		t.Error("Threshold with δ_T/maxGroups underflowing: no error")
+	}
 	if _, err := Threshold(big.NewRat(1, 1), 1e-6, 0); err == nil {
 		t.Error("Threshold with maxGroups = 0: no error")
 	}
