@@ -14,6 +14,7 @@ require (
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/pganalyze/pg_query_go/v6 v6.2.5
 	github.com/spiffe/go-spiffe/v2 v2.9.0
+	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sync v0.24.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688
 	google.golang.org/grpc v1.85.0
