@@ -75,24 +75,24 @@ func (p *DPPlan) noisyColumns(schema *arrow.Schema) ([]noisyColumn, error) {
 			return nil, fmt.Errorf("differential privacy: column %q appears %d times in the bounded result", c.Name, len(idx))
 		}
 		nc := noisyColumn{DPColumn: *c, idx: idx[0], grid: big.NewRat(1, 1)}
-		sens := c.Sensitivity
+		sens, sens2 := c.Sensitivity, new(big.Rat).Set(c.sens2)
 		if c.Kind != DPCount {
 			// Rounding each neighbour's sum to the grid moves it by at most
-			// half a grid step: the sensitivity grows by one step.
+			// half a grid step: the sensitivity grows by one step g, and
+			// (Δ+g)² <= Δ² + 2·Δ⁺·g + g² with Δ⁺ >= Δ.
 			nc.grid = grid(c.Sensitivity)
 			g, _ := nc.grid.Float64()
+			up := new(big.Rat).SetFloat64(math.Sqrt(c.Sensitivity*c.Sensitivity) * (1 + 1e-9))
+			sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(2, 1), new(big.Rat).Mul(up, nc.grid)))
+			sens2.Add(sens2, new(big.Rat).Mul(nc.grid, nc.grid))
 			sens += g
-		}
-		g, _ := nc.grid.Float64()
-		d := new(big.Rat).SetFloat64(sens / g)
-		if d == nil {
-			return nil, fmt.Errorf("differential privacy: column %q: sensitivity %v is not finite", c.Name, sens)
 		}
 		den := new(big.Rat).SetFloat64(2 * c.Rho)
 		if den == nil || den.Sign() <= 0 {
 			return nil, fmt.Errorf("differential privacy: column %q: rho %v must be > 0", c.Name, c.Rho)
 		}
-		nc.sigma2 = new(big.Rat).Quo(new(big.Rat).Mul(d, d), den)
+		g2 := new(big.Rat).Mul(nc.grid, nc.grid)
+		nc.sigma2 = new(big.Rat).Quo(new(big.Rat).Quo(sens2, g2), den)
 		c.Sigma = sens / math.Sqrt(2*c.Rho)
 		nc.Sigma = c.Sigma
 		cols[i] = nc

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/privacy/dp"
 )
 
 // DPKind says which bounded statistic a noisy column holds.
@@ -38,6 +39,9 @@ type DPColumn struct {
 	// from which a var_pop column's variance is computed.
 	VarCount string `json:"var_count,omitempty"`
 	VarSum   string `json:"var_sum,omitempty"`
+
+	// sens2 is Sensitivity² exactly (before discretisation).
+	sens2 *big.Rat
 }
 
 // DPPlan is how a site answers one sub-plan with differential privacy: the
@@ -91,6 +95,9 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 		DeltaThreshold: deltaThreshold,
 	}
 	perUnit := float64(o.MaxRowsPerGroup) * math.Sqrt(float64(o.MaxGroupsPerUnit))
+	// perUnit² = M²·N exactly, and c² of a float bound exactly.
+	perUnit2 := new(big.Rat).SetInt64(o.MaxRowsPerGroup * o.MaxRowsPerGroup * o.MaxGroupsPerUnit)
+	square := func(f float64) *big.Rat { r := new(big.Rat).SetFloat64(f); return r.Mul(r, r) }
 	// Variances pair with the COUNT and SUM of the same column (the planner
 	// splits VAR into the three); only bare columns can be clamped anyway.
 	argKey := func(e *planner.Expr) string {
@@ -113,7 +120,7 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 		c := DPColumn{Name: a.Name}
 		switch fn {
 		case planner.AggCountStar, planner.AggCount:
-			c.Kind, c.Sensitivity = DPCount, perUnit
+			c.Kind, c.Sensitivity, c.sens2 = DPCount, perUnit, perUnit2
 		case planner.AggSum, planner.AggVarPop:
 			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn {
 				return nil, fmt.Errorf("differential privacy: %s over an expression cannot be clamped to declared bounds; aggregate a column with declared bounds: %w", strings.ToUpper(string(fn)), ErrDPUnsupported)
@@ -126,10 +133,12 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 			c.Bound = math.Max(math.Abs(lo), math.Abs(hi))
 			if fn == planner.AggSum {
 				c.Kind, c.Sensitivity = DPSum, perUnit*c.Bound
+				c.sens2 = new(big.Rat).Mul(perUnit2, square(c.Bound))
 				break
 			}
 			key := argKey(a.Agg.Arg)
 			c.Kind, c.Sensitivity = DPVar, perUnit*c.Bound*c.Bound
+			c.sens2 = new(big.Rat).Mul(perUnit2, square(c.Bound*c.Bound))
 			c.VarCount, c.VarSum = counts[key], sums[key]
 			if c.VarCount == "" || c.VarSum == "" {
 				return nil, fmt.Errorf("differential privacy: VAR_POP(%s) needs COUNT and SUM of the same column in the sub-plan: %w", a.Agg.Arg.Column, ErrDPUnsupported)
@@ -148,28 +157,21 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 		c.Sigma = c.Sensitivity / math.Sqrt(2*share)
 	}
 	if len(sp.GroupBy) > 0 {
-		sigma := 0.0
+		// One unit's group holds at most MaxRowsPerGroup of its rows: the
+		// threshold for a count of one unit, shifted by the rows beyond one.
 		for _, c := range p.Columns {
-			if c.Name == sp.CountColumn {
-				sigma = c.Sigma
+			if c.Name != sp.CountColumn {
+				continue
 			}
+			sigma2 := new(big.Rat).Quo(c.sens2, new(big.Rat).SetFloat64(2*c.Rho))
+			tau, err := dp.Threshold(sigma2, deltaThreshold, o.MaxGroupsPerUnit)
+			if err != nil {
+				return nil, fmt.Errorf("differential privacy: release threshold: %w", err)
+			}
+			p.Threshold = tau + o.MaxRowsPerGroup - 1
 		}
-		p.Threshold = Threshold(sigma, o.MaxRowsPerGroup, o.MaxGroupsPerUnit, deltaThreshold)
 	}
 	return p, nil
-}
-
-// Threshold is the smallest noisy count at which a group may be released:
-// a group that only one unit contributes to (true count at most maxRows)
-// must be released with probability at most deltaT/maxGroups, so that the
-// groups of one unit (at most maxGroups of them) appear with probability at
-// most deltaT in all. The discrete Gaussian with parameter σ is
-// sub-Gaussian, P[Z >= t] <= exp(-t²/(2σ²)) (Canonne, Kamath & Steinke 2020,
-// §2), so τ = maxRows + ⌈σ·√(2·ln(maxGroups/deltaT))⌉ suffices (Wilson et al.
-// 2020, "Differentially Private SQL with Bounded User Contribution", §3).
-func Threshold(sigma float64, maxRows, maxGroups int64, deltaT float64) int64 {
-	t := sigma * math.Sqrt(2*math.Log(float64(maxGroups)/deltaT))
-	return maxRows + int64(math.Ceil(t))
 }
 
 // grid returns the power of two at which a sum with L2 sensitivity s is
