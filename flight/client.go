@@ -248,6 +248,7 @@ func parseResultMeta(md arrow.Metadata) (ResultMeta, error) {
 	m.BundleRevision = get(MetaKeyBundleRevision)
 	m.DecisionID = get(MetaKeyDecisionID)
 	m.AuditHead = get(MetaKeyAuditHead)
+	m.Privacy = get(MetaKeyPrivacy)
 	for _, f := range []struct {
 		key string
 		dst *int64

@@ -52,6 +52,9 @@ type ResultMeta struct {
 	// this result, as JSON (audit.SignedHead); "" when the site does not
 	// sign. The coordinator keeps it to check the site's log later.
 	AuditHead string
+	// Privacy is the site's differential-privacy report on this result, as
+	// JSON (policy.DPReport); "" for an exact result.
+	Privacy string
 }
 
 // DefaultShutdownGrace is how long Serve lets in-flight streams finish once
@@ -234,16 +237,17 @@ const (
 	MetaKeyBundleRevision   = "fedmesh.bundle_revision"
 	MetaKeyDecisionID       = "fedmesh.decision_id"
 	MetaKeyAuditHead        = "fedmesh.audit_head"
+	MetaKeyPrivacy          = "fedmesh.privacy"
 )
 
-var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID, MetaKeyAuditHead}
+var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID, MetaKeyAuditHead, MetaKeyPrivacy}
 
 // withResultMeta returns schema with m added to its metadata, replacing any
 // fedmesh keys the handler may have set.
 func withResultMeta(schema *arrow.Schema, m ResultMeta) *arrow.Schema {
 	keys, vals := withoutMetaKeys(schema.Metadata())
 	keys = append(keys, metaKeys...)
-	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID, m.AuditHead)
+	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID, m.AuditHead, m.Privacy)
 	md := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchemaWithEndian(schema.Fields(), &md, schema.Endianness())
 }
