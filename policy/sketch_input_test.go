@@ -34,7 +34,8 @@ func TestSketchPlansReachPolicyAsFunctions(t *testing.T) {
 		deny      string // substring of a denial reason, "" for allowed
 	}{
 		{"distinct count of a permitted column", `SELECT region, COUNT(DISTINCT status) FROM sales GROUP BY region`, "hll", "status", ""},
-		{"quantile of a permitted column", `SELECT approx_quantile(amount, 0.5) FROM sales`, "quantile_sketch", "amount", ""},
+		{"quantile of a permitted column", `SELECT approx_quantile(year, 0.5) FROM sales`, "quantile_sketch", "year", ""},
+		{"quantile of a sensitive column", `SELECT approx_quantile(amount, 0.5) FROM sales`, "quantile_sketch", "amount", "fedmesh.minmax_sensitive:"},
 		{"distinct count of a denied column", `SELECT COUNT(DISTINCT customer_id) FROM sales`, "hll", "customer_id", `column "customer_id"`},
 	}
 	for _, tc := range tests {
