@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/credential"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -58,6 +59,13 @@ type Config struct {
 	// AuditOptions carries signing and rotation; Run fills Logger,
 	// Component and Site.
 	AuditOptions audit.Options
+
+	// AnalystVerifier checks the analyst's credential a sub-plan carries
+	// (invariant 7: the site verifies the analyst itself); nil: the site
+	// has no analyst_credentials and takes the coordinator's word.
+	// RequireCredential refuses sub-plans without a credential.
+	AnalystVerifier   *credential.Verifier
+	RequireCredential bool
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -83,7 +91,13 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 	if err != nil {
 		return Config{}, err
 	}
+	verifier, requireCred, err := analystVerifier(f, logger)
+	if err != nil {
+		return Config{}, err
+	}
 	return Config{
+		AnalystVerifier:            verifier,
+		RequireCredential:          requireCred,
 		AuditOptions:               aopts,
 		Catalog:                    catalogOf(f.Tables),
 		Tables:                     declaredTables(f.Tables),

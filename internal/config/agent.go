@@ -21,6 +21,10 @@ type Agent struct {
 	Audit               Audit    `yaml:"audit"`
 	Limits              Limits   `yaml:"limits,omitempty"`
 	Log                 Log      `yaml:"log,omitempty"`
+	// AnalystCredentials is how the site verifies the analyst itself
+	// (ARCHITECTURE.md, invariant 7): the issuer whose signed credential
+	// the coordinator forwards with each sub-plan.
+	AnalystCredentials *AnalystCredentials `yaml:"analyst_credentials,omitempty"`
 }
 
 // Engine selects and tunes one of the site's engines.
@@ -128,5 +132,8 @@ func (c *Agent) validate(file string) error {
 		p.add("limits.max_concurrent", "must be positive")
 	}
 	c.Log.validate("log", &p)
+	if c.AnalystCredentials != nil {
+		c.AnalystCredentials.validate("analyst_credentials", file, true, &p)
+	}
 	return p.err(file)
 }

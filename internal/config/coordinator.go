@@ -25,6 +25,9 @@ type Coordinator struct {
 	// Policy is the optional coordinator policy, evaluated on the merged
 	// result (e.g. a cross-site minimum group size); same form as a site's.
 	Policy *Policy `yaml:"policy,omitempty"`
+	// AnalystCredentials, when set, also accepts analysts' signed
+	// credentials (JWTs) as bearer tokens; analysts may then be empty.
+	AnalystCredentials *AnalystCredentials `yaml:"analyst_credentials,omitempty"`
 }
 
 // Review lists the audit logs the review page may show besides the
@@ -97,8 +100,11 @@ func (c *Coordinator) validate(file string) error {
 			p.add(path+".dialect", "%q is not a known dialect (duckdb, postgres, mysql, spark, flink)", s.Dialect)
 		}
 	}
-	if len(c.Analysts) == 0 {
-		p.add("analysts", "%v (nobody could query)", errEmpty)
+	if len(c.Analysts) == 0 && c.AnalystCredentials == nil {
+		p.add("analysts", "%v (nobody could query; list analysts with static tokens or configure analyst_credentials)", errEmpty)
+	}
+	if c.AnalystCredentials != nil {
+		c.AnalystCredentials.validate("analyst_credentials", file, false, &p)
 	}
 	ids := map[string]bool{}
 	tokens := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/credential"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -44,6 +45,10 @@ type Config struct {
 	ResultPolicy     policy.Source
 	ResultPolicyPoll time.Duration
 
+	// AnalystVerifier, when set, accepts analysts' signed credentials
+	// (JWTs) as bearer tokens besides the static Analysts.
+	AnalystVerifier *credential.Verifier
+
 	// CatalogRefresh is how often every site is asked for its catalog
 	// again (0: DefaultCatalogRefresh; negative: only at start and when a
 	// query needs a site whose catalog is missing).
@@ -69,6 +74,11 @@ type Analyst struct {
 	ID          string
 	Roles       []string
 	TokenSHA256 [32]byte
+	// Credential is the analyst's verified signed credential (the raw JWT)
+	// when they authenticated with one, to be forwarded to the sites, which
+	// verify it themselves; empty for a static token. Expires is its expiry.
+	Credential string
+	Expires    time.Time
 }
 
 // TokenHash returns the SHA-256 of a bearer token, as kept in config files.
@@ -112,6 +122,11 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 			return Config{}, fmt.Errorf("sites[%d].spiffe_id: %w", i, err)
 		}
 		cfg.Sites = append(cfg.Sites, Site{Name: s.Name, Addr: s.Address, ID: id, Dialect: s.Dialect, Tables: s.Tables})
+	}
+	if f.AnalystCredentials != nil {
+		if cfg.AnalystVerifier, err = f.AnalystCredentials.Verifier(logger); err != nil {
+			return Config{}, err
+		}
 	}
 	for i, a := range f.Analysts {
 		b, err := hex.DecodeString(a.TokenSHA256)

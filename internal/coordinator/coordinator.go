@@ -133,9 +133,15 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// authenticate maps a bearer token to an analyst. Every configured token is
-// compared in constant time so timing does not reveal which one matched.
+// authenticate maps a bearer token to an analyst: a signed credential is
+// verified (see verifyCredential), anything else is a static token. Every
+// configured token is compared in constant time so timing does not reveal
+// which one matched.
 func (c *Coordinator) authenticate(token string) (Analyst, bool) {
+	if looksLikeJWT(token) {
+		an, err := c.verifyCredential(context.Background(), token)
+		return an, err == nil
+	}
 	h := TokenHash(token)
 	var found Analyst
 	ok := false

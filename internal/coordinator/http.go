@@ -45,10 +45,8 @@ func (q queryRequest) sqlText() string { return q.SQL }
 // do, and writes its result or its error. The endpoints differ only in do.
 func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, do func(context.Context, Analyst, R) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		an, ok := c.authenticate(bearer(r))
+		an, ok := c.authenticateRequest(w, r)
 		if !ok {
-			writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
-				Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
 			return
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes))

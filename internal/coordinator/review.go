@@ -57,7 +57,14 @@ func (s *sessions) create(a Analyst) string {
 			delete(s.m, k)
 		}
 	}
-	s.m[id] = session{who: a, expires: now.Add(sessionTTL)}
+	// A session signed in with a credential ends when the credential does;
+	// the page never forwards it, so it is not kept.
+	expires := now.Add(sessionTTL)
+	if !a.Expires.IsZero() && a.Expires.Before(expires) {
+		expires = a.Expires
+	}
+	a.Credential = ""
+	s.m[id] = session{who: a, expires: expires}
 	return id
 }
 

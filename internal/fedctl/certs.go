@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fedmesh/fedmesh/certs"
+	"github.com/fedmesh/fedmesh/internal/credential"
 )
 
 func certsInit(args []string, stdout, stderr io.Writer) error {
@@ -24,6 +25,12 @@ func certsInit(args []string, stdout, stderr io.Writer) error {
 	if _, err := certs.InitDevCA(certs.DevCAOptions{TrustDomain: *td, OutDir: *out, Sites: splitList(*sites), TTL: *ttl, Force: *force}); err != nil {
 		return err
 	}
+	keyPath, jwksPath, err := credential.WriteDevIssuer(*out, *force)
+	if err != nil {
+		return fmt.Errorf("dev analyst issuer: %w", err)
+	}
 	fmt.Fprintf(stdout, "dev trust domain %s written to %s (coordinator + sites %s); SVIDs valid for %s\n", *td, *out, *sites, *ttl)
+	fmt.Fprintf(stdout, "dev analyst issuer %q: private key %s, public keys %s (analyst_credentials.jwks_file); mint with: fedctl token --key %s --sub alice\n",
+		credential.DevIssuerName, keyPath, jwksPath, keyPath)
 	return nil
 }

@@ -13,8 +13,14 @@ import (
 const usage = `usage: fedctl <command> [flags]
 
 commands:
-  certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs
+  certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs, and a dev analyst issuer
+                                                            (analyst-issuer-key.jwk, analyst-issuer.jwks)
   certs inspect FILE [--bundle B]...                         an SVID's SPIFFE ID, trust domain, expiry; checks its chain
+  token         --sub ID [--role R]... [--ttl 15m] [--key certs/analyst-issuer-key.jwk]
+                [--issuer I] [--audience fedmesh] [--roles-claim roles]
+                                                            mint a dev analyst credential (JWT) with the dev issuer
+                                                            of certs init; prints only the token (for FEDMESH_TOKEN);
+                                                            roles default to analyst
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
   query         --coordinator URL [--format table|csv|json] "SQL"
   explain       --coordinator URL [--format text|json] "SQL"   (plans only; runs nothing)
@@ -79,6 +85,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return certsInit(rest[1:], stdout, stderr)
 	case cmd == "certs" && sub == "inspect":
 		return certsInspect(rest[1:], time.Now(), stdout, stderr)
+	case cmd == "token":
+		return token(rest, time.Now, stdout, stderr)
 	case cmd == "demo" && sub == "init":
 		return demoInit(ctx, rest[1:], stdout, stderr)
 	case cmd == "query":
