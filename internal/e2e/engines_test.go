@@ -83,7 +83,7 @@ func TestFederationOnRealEngines(t *testing.T) {
 // and MariaDB and returns a fedOptions.wrapEngine that gives site a
 // DuckDB, b PostgreSQL and c MariaDB (passwords read from Vault), d Spark
 // and e Flink (over the site's sample files). Every federation started with
-// it opens engines of its own. It skips (fails under CI) without the servers.
+// it opens engines of its own. Without the servers it fails (skips under -short).
 func fiveEngines(t *testing.T, fx fixture) func(site string, duck enginebridge.Engine) enginebridge.Engine {
 	t.Helper()
 	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
