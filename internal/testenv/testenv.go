@@ -66,10 +66,31 @@ func Server(t testing.TB, file, key string) string {
 // scripts/ci/*-<file>.sh that installs it.
 func Missing(t testing.TB, file, what string) {
 	t.Helper()
-	script := "scripts/ci/*-" + file + ".sh"
+	script := ciScript(file)
 	if testing.Short() {
 		t.Skipf("skipping in -short mode: %s (%s provides it; make test runs it)", what, script)
 	}
 	t.Fatalf("%s: run %s, or `make test-deps` for all of them (make test runs them first); "+
 		"use -short (make test-short) to skip tests that need servers", what, script)
+}
+
+// ciScript names scripts/ci/NN-<file>.sh, found from the module root above
+// the test's directory, or the pattern when it cannot be found.
+func ciScript(file string) string {
+	pattern := filepath.Join("scripts", "ci", "*-"+file+".sh")
+	dir, err := os.Getwd()
+	for err == nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "go.mod")); statErr == nil {
+			if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) == 1 {
+				return filepath.Join("scripts", "ci", filepath.Base(m[0]))
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return pattern
 }

@@ -36,3 +36,15 @@ func TestLookup(t *testing.T) {
 		})
 	}
 }
+
+// The failure message names the script itself, so it can be run as is.
+func TestCIScript(t *testing.T) {
+	for file, want := range map[string]string{
+		"spire": "scripts/ci/40-spire.sh",
+		"nope":  "scripts/ci/*-nope.sh",
+	} {
+		if got := ciScript(file); got != want {
+			t.Errorf("ciScript(%q) = %q, want %q", file, got, want)
+		}
+	}
+}
