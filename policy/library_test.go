@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,25 +11,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fedmesh/fedmesh/internal/testenv"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
 // stockOPA finds the opa binary scripts/ci/20-opa.sh installs. Without it
-// the test is skipped locally, never in CI.
+// the test is skipped under -short and fails otherwise (testenv.Missing).
 func stockOPA(t *testing.T) string {
 	t.Helper()
 	var candidates []string
-	if p := os.Getenv("FEDMESH_OPA"); p != "" {
+	if p, ok := testenv.Lookup("opa", "FEDMESH_OPA"); ok {
 		candidates = append(candidates, p)
 	}
-	cache := os.Getenv("FEDMESH_CACHE")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache", "fedmesh")
-		}
-	}
-	candidates = append(candidates, filepath.Join(cache, "bin", "opa"))
+	candidates = append(candidates, filepath.Join(testenv.CacheDir(), "bin", "opa"))
 	if p, err := exec.LookPath("opa"); err == nil {
 		candidates = append(candidates, p)
 	}
@@ -37,10 +33,7 @@ func stockOPA(t *testing.T) string {
 			return c
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("stock opa binary not found (looked at %v); scripts/ci/20-opa.sh installs it", candidates)
-	}
-	t.Skipf("stock opa binary not found (looked at %v); run scripts/ci/20-opa.sh", candidates)
+	testenv.Missing(t, "opa", fmt.Sprintf("stock opa binary not found (looked at %v)", candidates))
 	return ""
 }
 

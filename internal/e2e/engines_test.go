@@ -83,7 +83,7 @@ func TestFederationOnRealEngines(t *testing.T) {
 // and MariaDB and returns a fedOptions.wrapEngine that gives site a
 // DuckDB, b PostgreSQL and c MariaDB (passwords read from Vault), d Spark
 // and e Flink (over the site's sample files). Every federation started with
-// it opens engines of its own. It skips (fails under CI) without the servers.
+// it opens engines of its own. Without the servers it fails (skips under -short).
 func fiveEngines(t *testing.T, fx fixture) func(site string, duck enginebridge.Engine) enginebridge.Engine {
 	t.Helper()
 	pgDSN := testenv.Server(t, "postgres", "FEDMESH_PG_DSN")
@@ -147,19 +147,9 @@ func fiveEngines(t *testing.T, fx fixture) func(site string, duck enginebridge.E
 
 // credentialSource stores the passwords in Vault under secret/data/<ns>/,
 // makes an AppRole allowed to read only that, logs in with it and returns a
-// resolver. Without a Vault (locally, not under CI) it returns the
-// passwords directly and says so.
+// resolver. Without a Vault the test fails (skips under -short), like
+// without the engines: the passwords never bypass Vault.
 func credentialSource(t *testing.T, ns string, passwords map[string]string) func(*testing.T, string) string {
-	if _, ok := testenv.Lookup("vault", "VAULT_ADDR"); !ok && os.Getenv("CI") != "true" {
-		t.Logf("no Vault (run scripts/ci/12-vault.sh): engine passwords come from the test, not from Vault")
-		return func(t *testing.T, ref string) string {
-			r, err := secrets.ParseRef(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return passwords[r.Path[strings.LastIndex(r.Path, "/")+1:]]
-		}
-	}
 	addr := testenv.Server(t, "vault", "VAULT_ADDR")
 	cfg := vault.DefaultConfig()
 	cfg.Address = addr

@@ -20,6 +20,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/testenv"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -234,15 +235,23 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-const chromiumPath = "/usr/bin/chromium"
+// chromium returns the browser scripts/ci/30-chromium.sh installs
+// (FEDMESH_CHROMIUM, else /usr/bin/chromium); without it the test is
+// skipped under -short and fails otherwise (testenv.Missing).
+func chromium(t *testing.T) string {
+	t.Helper()
+	p, ok := testenv.Lookup("chromium", "FEDMESH_CHROMIUM")
+	if !ok {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(p); err != nil {
+		testenv.Missing(t, "chromium", "chromium not found at "+p)
+	}
+	return p
+}
 
 func TestReviewPageInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing under CI=true: scripts/ci/30-chromium.sh should have installed it", chromiumPath)
-		}
-		t.Skipf("skipping: %s not found (install with scripts/ci/30-chromium.sh)", chromiumPath)
-	}
+	chromiumPath := chromium(t)
 	af := startAuditFederation(t)
 	runAuditQueries(t, af)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium for the audit review page's browser test
-# (internal/coordinator/review_browser_test.go, driven by chromedp). The test
-# finds it at /usr/bin/chromium; it skips with a reason when it is missing,
-# except under CI=true, where it fails.
+# (TestReviewPageInBrowser in internal/e2e/review_test.go, driven by
+# chromedp). The test finds it through FEDMESH_CHROMIUM (env/chromium.env,
+# else /usr/bin/chromium); without it the test fails, or skips under -short.
 set -euo pipefail
 CACHE="${FEDMESH_CACHE:-$HOME/.cache/fedmesh}"
 mkdir -p "$CACHE/env"
