@@ -79,7 +79,7 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+Describe(g.Expr))
 	}
 	for _, p := range q.Partials {
-		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+describeOutput(p))
+		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+DescribeOutput(p))
 	}
 	part, lacking := ParticipantsByCatalog(q, names, has)
 	ex.Lacking = lacking
@@ -114,58 +114,6 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 	return ex, nil
 }
 
-// displayDialect writes expressions for people: PostgreSQL quoting only
-// where needed, literals inline.
-type displayDialect struct{}
-
-func (displayDialect) Name() string { return "postgres" }
-
-func (displayDialect) QuoteIdent(name string) string {
-	plain := name != ""
-	for i, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			plain = false
-		}
-	}
-	if plain {
-		return name
-	}
-	return DuckDB{}.QuoteIdent(name)
-}
-
-func (displayDialect) Placeholder(int) string { return "?" }
-
-func (displayDialect) InlineLiteral(v any) (string, error) {
-	if s, ok := v.(string); ok {
-		return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
-	}
-	return fmt.Sprint(v), nil
-}
-
-// Describe writes e as readable SQL (for EXPLAIN and error messages; never
-// sent to an engine).
-func Describe(e *Expr) string {
-	r := &renderer{d: displayDialect{}}
-	if err := r.expr(e); err != nil {
-		return "<" + err.Error() + ">"
-	}
-	return r.b.String()
-}
-
-func describeOutput(o OutputColumn) string {
-	if o.Agg == nil {
-		return Describe(o.Expr)
-	}
-	if o.Agg.Func.IsSketch() {
-		return fmt.Sprintf("%s(%s) [built at the site from the engine's subgroups]", o.Agg.Func, Describe(o.Agg.Arg))
-	}
-	r := &renderer{d: displayDialect{}}
-	if err := r.agg(o.Agg); err != nil {
-		return "<" + err.Error() + ">"
-	}
-	return r.b.String()
-}
-
 func describeMerge(q *Query) []string {
 	m := q.Merge
 	var out []string
@@ -191,7 +139,7 @@ func describeMerge(q *Query) []string {
 	}
 	var outs []string
 	for _, o := range m.Outputs {
-		outs = append(outs, Describe(o.Expr)+" AS "+displayDialect{}.QuoteIdent(o.Name))
+		outs = append(outs, Describe(o.Expr)+" AS "+DescribeIdent(o.Name))
 	}
 	out = append(out, "SELECT "+strings.Join(outs, ", "))
 	if len(m.OrderBy) > 0 {

@@ -94,7 +94,7 @@ func (p *parser) groupBy(items []*pg_query.Node, targets []*pg_query.ResTarget) 
 		if err != nil {
 			return err
 		}
-		key := exprKey(e)
+		key := ExprKey(e)
 		if keyIndex(p.keys, key) >= 0 {
 			continue
 		}
@@ -164,7 +164,7 @@ func (p *parser) matchGroupKey(n *pg_query.Node) (*Expr, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if i := keyIndex(p.keys, exprKey(e)); i >= 0 {
+	if i := keyIndex(p.keys, ExprKey(e)); i >= 0 {
 		return Col(p.q.GroupBy[i].Name), true
 	}
 	return nil, false
@@ -178,7 +178,7 @@ func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope
 		arithmetic: true,
 		groupKey:   p.matchGroupKey,
 		column: func(name string, loc int32) (*Expr, error) {
-			if i := keyIndex(p.keys, exprKey(Col(name))); i >= 0 {
+			if i := keyIndex(p.keys, ExprKey(Col(name))); i >= 0 {
 				return Col(p.q.GroupBy[i].Name), nil
 			}
 			hint := "add it to GROUP BY or wrap it in an aggregate"
@@ -255,7 +255,7 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 
 // partial returns the name of the partial aggregate fn(arg), adding it once.
 func (p *parser) partial(fn AggFunc, arg *Expr) string {
-	key := string(fn) + "\x00" + exprKey(arg)
+	key := string(fn) + "\x00" + ExprKey(arg)
 	if name, ok := p.partials[key]; ok {
 		return name
 	}
@@ -275,29 +275,6 @@ func (p *parser) merge(fn MergeFunc, inputs ...string) string {
 	p.merges[key] = name
 	p.q.Merge.Aggs = append(p.q.Merge.Aggs, MergeAgg{Name: name, Func: fn, Inputs: inputs})
 	return name
-}
-
-// exprKey is a stable key for structural equality of expressions.
-func exprKey(e *Expr) string {
-	var b strings.Builder
-	writeExprKey(&b, e)
-	return b.String()
-}
-
-func writeExprKey(b *strings.Builder, e *Expr) {
-	if e == nil {
-		b.WriteString("nil")
-		return
-	}
-	fmt.Fprintf(b, "(%s %q", e.Op, e.Column)
-	if v := e.Value; v != nil {
-		fmt.Fprintf(b, " %s:%t:%d:%v:%q", v.Kind, v.Bool, v.Int, v.Float, v.Str)
-	}
-	for _, a := range e.Args {
-		b.WriteByte(' ')
-		writeExprKey(b, a)
-	}
-	b.WriteByte(')')
 }
 
 func keyIndex(list []string, s string) int {

@@ -21,7 +21,7 @@ type scope struct {
 	arithmetic bool
 	// site marks a clause the sites compute (WHERE, group keys, aggregate
 	// arguments): CASE, COALESCE, CAST and LIKE are allowed there, and
-	// division only over doubles (see provablyFloat).
+	// division only over doubles (see ProvablyFloat).
 	site bool
 	// groupKey, when set, resolves a whole subexpression that equals a
 	// group key (merge-side clauses: "SELECT x + 1 ... GROUP BY x + 1").
@@ -208,7 +208,7 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 		return nil, err
 	}
 	e := Call(cmp, args...)
-	if cmp == OpDiv && sc.site && !divisionOK(e) {
+	if cmp == OpDiv && sc.site && !DivisionOK(e) {
 		return nil, p.refuse(a.Location, "division", "division of a column in "+sc.clause+" needs operands of known type: PostgreSQL truncates integer division and other engines do not",
 			"write CAST(x AS double precision) / y for a fraction, or CAST(x AS bigint) / y to truncate")
 	}

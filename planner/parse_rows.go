@@ -46,7 +46,7 @@ func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 		q.Merge.Outputs = append(q.Merge.Outputs, Output{Name: outputName(rt), Expr: Col(p.projection(e))})
 	}
 	return p.orderBy(sel.SortClause, &scope{clause: "ORDER BY", column: func(name string, loc int32) (*Expr, error) {
-		if proj, ok := p.projs[exprKey(Col(name))]; ok {
+		if proj, ok := p.projs[ExprKey(Col(name))]; ok {
 			return Col(proj), nil
 		}
 		return nil, p.refuse(loc, fmt.Sprintf("column %q", name),
@@ -56,7 +56,7 @@ func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 
 // projection returns the name of the projected expression e, adding it once.
 func (p *parser) projection(e *Expr) string {
-	key := exprKey(e)
+	key := ExprKey(e)
 	if name, ok := p.projs[key]; ok {
 		return name
 	}
@@ -117,7 +117,7 @@ func (p *parser) orderExpr(n *pg_query.Node, loc int32, outs []Output, sc *scope
 			if o.Name != name {
 				continue
 			}
-			if match != nil && exprKey(match) != exprKey(o.Expr) {
+			if match != nil && ExprKey(match) != ExprKey(o.Expr) {
 				return nil, p.refuse(loc, fmt.Sprintf("ORDER BY %q", name), fmt.Sprintf("ORDER BY %q is ambiguous", name), "give the outputs distinct aliases")
 			}
 			match = o.Expr

@@ -8,6 +8,17 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
+// castAliases maps PostgreSQL type names (as pg_query reports them, schema
+// stripped) to a CastType.
+var castAliases = map[string]CastType{
+	"int8": CastBigint, "bigint": CastBigint,
+	"int4": CastInteger, "int": CastInteger, "integer": CastInteger, "int2": CastInteger, "smallint": CastInteger,
+	"float8": CastDouble, "float4": CastDouble, "double precision": CastDouble, "real": CastDouble, "float": CastDouble,
+	"text": CastText, "varchar": CastText,
+	"bool": CastBoolean, "boolean": CastBoolean,
+	"date": CastDate,
+}
+
 // scalarExpr translates CASE, COALESCE and CAST. They are computed at the
 // sites (in WHERE, group keys and aggregate arguments); CASE and COALESCE
 // also after the merge, over aggregates (eval_case.go); CAST not yet.
@@ -122,7 +133,7 @@ func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
 	if op == "!~~" {
 		e.Op = OpNotLike
 	}
-	if err := likePattern(e); err != nil {
+	if err := CheckLikePattern(e); err != nil {
 		return nil, p.refuse(a.Location, "LIKE pattern", err.Error(), "write the pattern as a string literal without backslashes")
 	}
 	return e, nil
@@ -149,7 +160,7 @@ func (p *parser) extract(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 		return nil, err
 	}
 	e := Call(OpExtract, field, arg)
-	if _, err := extractField(e); err != nil {
+	if _, err := ExtractField(e); err != nil {
 		return nil, p.refuse(fc.Location, "EXTRACT field", err.Error(), "write EXTRACT(year FROM column)")
 	}
 	return e, nil

@@ -24,7 +24,7 @@ func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
 	if sp.HasSketches() {
 		// No engine builds the sketches: it groups by their arguments too,
 		// and the site folds the subgroups into sketches (FoldSketches).
-		sp, _ = sketchInner(sp)
+		sp, _ = SketchInner(sp)
 	}
 	r := &renderer{d: d, qualified: sp.Join != nil}
 	if err := r.subPlan(sp); err != nil {

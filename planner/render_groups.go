@@ -1,6 +1,9 @@
 package planner
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // derivedSource is the alias of the derived table derivedGroups renders.
 const derivedSource = "fedmesh_src"
@@ -35,7 +38,7 @@ func (r *renderer) derivedGroups(sp *SubPlan) error {
 			if keyNames[c] {
 				return fmt.Errorf("column %q has the name of a group key output", c)
 			}
-			if keyIndex(cols, c) < 0 {
+			if slices.Index(cols, c) < 0 {
 				cols = append(cols, c)
 			}
 		}

@@ -6,6 +6,23 @@ import (
 	"strings"
 )
 
+// castTypeSQL names each CastType per dialect.
+var castTypeSQL = map[string]map[CastType]string{
+	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	// MySQL has no CAST to INTEGER/BOOLEAN/TEXT; SIGNED is 64-bit, CHAR is text.
+	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR", CastDate: "DATE"},
+	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+}
+
+// intDivSQL is each dialect's integer division operator, truncating toward
+// zero as PostgreSQL's "/" does over integers. (Flink SQL's "/" over
+// integers is integer division as in Java.)
+var intDivSQL = map[string]string{
+	"duckdb": " // ", "postgres": " / ", "mysql": " DIV ", "spark": " div ", "flink": " / ",
+}
+
 // errNoCast is wrapped when a dialect has no equivalent of a cast target.
 var errNoCast = errors.New("the engine has no such cast")
 
@@ -52,7 +69,7 @@ func (r *renderer) scalarOp(e *Expr) error {
 		r.b.WriteString(")")
 		return nil
 	case OpCast:
-		ct, err := castTarget(e)
+		ct, err := CastTarget(e)
 		if err != nil {
 			return err
 		}
@@ -67,7 +84,7 @@ func (r *renderer) scalarOp(e *Expr) error {
 		r.b.WriteString(" AS " + name + ")")
 		return nil
 	case OpExtract:
-		f, err := extractField(e)
+		f, err := ExtractField(e)
 		if err != nil {
 			return err
 		}
@@ -80,7 +97,7 @@ func (r *renderer) scalarOp(e *Expr) error {
 		r.b.WriteString(") AS " + castTypeSQL[r.d.Name()][CastBigint] + ")")
 		return nil
 	case OpLike, OpNotLike:
-		if err := likePattern(e); err != nil {
+		if err := CheckLikePattern(e); err != nil {
 			return err
 		}
 		r.b.WriteString("(")
@@ -97,15 +114,15 @@ func (r *renderer) scalarOp(e *Expr) error {
 }
 
 // division renders a / b: "/" over doubles, the dialect's truncating
-// integer division over integers, and nothing else (see divisionOK).
+// integer division over integers, and nothing else (see DivisionOK).
 func (r *renderer) division(e *Expr) error {
 	if err := checkOperands(e, 2, 2); err != nil {
 		return err
 	}
 	op := " / "
 	switch {
-	case provablyFloat(e):
-	case divisionOK(e):
+	case ProvablyFloat(e):
+	case DivisionOK(e):
 		op = intDivSQL[r.d.Name()]
 		if op == "" {
 			return fmt.Errorf("division: %s has no known integer division", r.d.Name())

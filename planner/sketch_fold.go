@@ -19,55 +19,6 @@ const (
 	mergeQuantileBuild MergeFunc = "quantile_build" // Inputs: [value, subgroup row count]
 )
 
-// HasSketches reports whether sp holds a sketch partial, so its engine
-// result must go through FoldSketches before anything else.
-func (s *SubPlan) HasSketches() bool {
-	if s == nil || s.Kind != KindAggregate {
-		return false
-	}
-	for _, a := range s.Aggs {
-		if a.Agg != nil && a.Agg.Func.IsSketch() {
-			return true
-		}
-	}
-	return false
-}
-
-// sketchInner is the plan the engine runs for a sub-plan with sketches: the
-// same groups refined by each distinct sketch argument (one extra key each),
-// with the plan's other partials per subgroup. keyOf maps each sketch
-// partial's name to its extra key's name.
-func sketchInner(sp *SubPlan) (inner *SubPlan, keyOf map[string]string) {
-	c := *sp
-	c.GroupBy = append([]OutputColumn(nil), sp.GroupBy...)
-	c.Aggs = nil
-	used := map[string]bool{}
-	for _, o := range sp.Outputs() {
-		used[o.Name] = true
-	}
-	byArg := map[string]string{}
-	keyOf = map[string]string{}
-	for _, a := range sp.Aggs {
-		if a.Agg == nil || !a.Agg.Func.IsSketch() {
-			c.Aggs = append(c.Aggs, a)
-			continue
-		}
-		k := exprKey(a.Agg.Arg)
-		name, ok := byArg[k]
-		if !ok {
-			name = "v_" + a.Name
-			for used[name] {
-				name += "_"
-			}
-			used[name] = true
-			byArg[k] = name
-			c.GroupBy = append(c.GroupBy, OutputColumn{Name: name, Expr: a.Agg.Arg})
-		}
-		keyOf[a.Name] = name
-	}
-	return &c, keyOf
-}
-
 // foldAggs says how each of sp's partials is computed from the inner
 // plan's subgroups: sums of sums and counts, min of mins, variances merged
 // from (count, sum, var_pop), sketches built from the extra keys.
@@ -75,7 +26,7 @@ func foldAggs(sp *SubPlan, keyOf map[string]string) ([]MergeAgg, error) {
 	out := make([]MergeAgg, 0, len(sp.Aggs))
 	find := func(fn AggFunc, arg *Expr) string {
 		for _, o := range sp.Aggs {
-			if o.Agg != nil && o.Agg.Func == fn && exprKey(o.Agg.Arg) == exprKey(arg) {
+			if o.Agg != nil && o.Agg.Func == fn && ExprKey(o.Agg.Arg) == ExprKey(arg) {
 				return o.Name
 			}
 		}
@@ -127,7 +78,7 @@ func FoldSketches(ctx context.Context, sp *SubPlan, schema *arrow.Schema, batche
 		}
 		return schema, batches, nil
 	}
-	_, keyOf := sketchInner(sp)
+	_, keyOf := SketchInner(sp)
 	aggs, err := foldAggs(sp, keyOf)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fold sketches: %w", err)

@@ -128,7 +128,7 @@ func TestFoldAndMergeSketches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sps := Split(q, []string{"a", "b"}, testMeta())
-	inner, _ := sketchInner(sps[0])
+	inner, _ := SketchInner(sps[0])
 	var names []string
 	for _, o := range inner.Outputs() {
 		names = append(names, o.Name)
