@@ -1,8 +1,10 @@
-package planner
+package explain
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Explanation is what EXPLAIN shows: the logical plan, each participating
@@ -14,9 +16,9 @@ type Explanation struct {
 	Sites   []SiteExplain `json:"sites"`
 	// Skipped lists sites that are not contacted because a filter on
 	// _site excludes them; Lacking those that do not hold the table.
-	Skipped []string  `json:"skipped,omitempty"`
-	Lacking []string  `json:"lacking,omitempty"`
-	Merge   MergePlan `json:"merge"`
+	Skipped []string          `json:"skipped,omitempty"`
+	Lacking []string          `json:"lacking,omitempty"`
+	Merge   planner.MergePlan `json:"merge"`
 	// MergeText is the merge plan in words, one step a line.
 	MergeText []string `json:"merge_text"`
 }
@@ -24,11 +26,11 @@ type Explanation struct {
 // LogicalPlan is the site-independent half of a query, with expressions
 // written as readable SQL.
 type LogicalPlan struct {
-	Table    string   `json:"table"`
-	Kind     PlanKind `json:"kind"`
-	Filter   string   `json:"filter,omitempty"`
-	GroupBy  []string `json:"group_by,omitempty"` // "g0 = region"
-	Partials []string `json:"partials,omitempty"` // "a1 = sum(amount)"
+	Table    string           `json:"table"`
+	Kind     planner.PlanKind `json:"kind"`
+	Filter   string           `json:"filter,omitempty"`
+	GroupBy  []string         `json:"group_by,omitempty"` // "g0 = region"
+	Partials []string         `json:"partials,omitempty"` // "a1 = sum(amount)"
 }
 
 // SiteExplain is one site's rendered sub-plan.
@@ -50,7 +52,7 @@ type SiteDialect struct {
 }
 
 // Explain plans q for sites without running anything.
-func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, error) {
+func Explain(q *planner.Query, sites []SiteDialect, meta planner.SubPlanMeta) (*Explanation, error) {
 	names := make([]string, 0, len(sites))
 	dialectOf := map[string]string{}
 	tablesOf := map[string][]string{}
@@ -73,15 +75,15 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 	}
 	ex := &Explanation{Merge: q.Merge, Logical: LogicalPlan{Table: q.Table, Kind: q.Kind}}
 	if q.Filter != nil {
-		ex.Logical.Filter = Describe(q.Filter)
+		ex.Logical.Filter = planner.Describe(q.Filter)
 	}
 	for _, g := range q.GroupBy {
-		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+Describe(g.Expr))
+		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+planner.Describe(g.Expr))
 	}
 	for _, p := range q.Partials {
-		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+DescribeOutput(p))
+		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+planner.DescribeOutput(p))
 	}
-	part, lacking := ParticipantsByCatalog(q, names, has)
+	part, lacking := planner.ParticipantsByCatalog(q, names, has)
 	ex.Lacking = lacking
 	in := map[string]bool{}
 	for _, s := range part {
@@ -95,17 +97,17 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 			ex.Skipped = append(ex.Skipped, s)
 		}
 	}
-	for _, sp := range Split(q, part, meta) {
+	for _, sp := range planner.Split(q, part, meta) {
 		name := dialectOf[sp.Site]
 		if name == "" {
 			name = "duckdb"
 		}
 		se := SiteExplain{Site: sp.Site, Dialect: name}
-		d, err := DialectByName(name)
+		d, err := planner.DialectByName(name)
 		if err != nil {
 			return nil, fmt.Errorf("explain: site %q: %w", sp.Site, err)
 		}
-		if se.SQL, se.Args, err = Render(sp, d); err != nil {
+		if se.SQL, se.Args, err = planner.Render(sp, d); err != nil {
 			se.Error = err.Error()
 		}
 		ex.Sites = append(ex.Sites, se)
@@ -114,38 +116,38 @@ func Explain(q *Query, sites []SiteDialect, meta SubPlanMeta) (*Explanation, err
 	return ex, nil
 }
 
-func describeMerge(q *Query) []string {
+func describeMerge(q *planner.Query) []string {
 	m := q.Merge
 	var out []string
 	if len(m.Keys) > 0 {
 		out = append(out, "group the sites' partial rows by "+strings.Join(m.Keys, ", "))
-	} else if q.Kind == KindAggregate {
+	} else if q.Kind == planner.KindAggregate {
 		out = append(out, "combine the sites' single partial rows")
 	} else {
 		out = append(out, "concatenate the sites' rows")
 	}
 	for _, a := range m.Aggs {
 		switch a.Func {
-		case MergeApproxDistinct:
-			out = append(out, fmt.Sprintf("%s = estimated distinct count of the merged HyperLogLog sketches %s (approximate, ±%.2f%%)", a.Name, strings.Join(a.Inputs, ", "), 200*HLLStandardError))
-		case MergeApproxQuantile:
-			out = append(out, fmt.Sprintf("%s = quantile %g of the merged DDSketches %s (approximate, ±%g%% of the value)", a.Name, a.Quantile, strings.Join(a.Inputs, ", "), 100*QuantileAccuracy))
+		case planner.MergeApproxDistinct:
+			out = append(out, fmt.Sprintf("%s = estimated distinct count of the merged HyperLogLog sketches %s (approximate, ±%.2f%%)", a.Name, strings.Join(a.Inputs, ", "), 200*planner.HLLStandardError))
+		case planner.MergeApproxQuantile:
+			out = append(out, fmt.Sprintf("%s = quantile %g of the merged DDSketches %s (approximate, ±%g%% of the value)", a.Name, a.Quantile, strings.Join(a.Inputs, ", "), 100*planner.QuantileAccuracy))
 		default:
 			out = append(out, fmt.Sprintf("%s = %s(%s)", a.Name, mergeWords[a.Func], strings.Join(a.Inputs, ", ")))
 		}
 	}
 	if m.Having != nil {
-		out = append(out, "HAVING "+Describe(m.Having))
+		out = append(out, "HAVING "+planner.Describe(m.Having))
 	}
 	var outs []string
 	for _, o := range m.Outputs {
-		outs = append(outs, Describe(o.Expr)+" AS "+DescribeIdent(o.Name))
+		outs = append(outs, planner.Describe(o.Expr)+" AS "+planner.DescribeIdent(o.Name))
 	}
 	out = append(out, "SELECT "+strings.Join(outs, ", "))
 	if len(m.OrderBy) > 0 {
 		var ob []string
 		for _, o := range m.OrderBy {
-			s := Describe(o.Expr)
+			s := planner.Describe(o.Expr)
 			if o.Desc {
 				s += " DESC"
 			}
@@ -165,8 +167,8 @@ func describeMerge(q *Query) []string {
 	return out
 }
 
-var mergeWords = map[MergeFunc]string{
-	MergeSum: "sum of sums", MergeCount: "sum of counts", MergeMin: "min of mins", MergeMax: "max of maxes",
-	MergeAvg: "sum / count", MergeVarPop: "var_pop (Chan) of count, sum, var_pop", MergeVarSamp: "var_samp (Chan) of count, sum, var_pop",
-	MergeStddevPop: "stddev_pop (Chan) of count, sum, var_pop", MergeStddevSamp: "stddev_samp (Chan) of count, sum, var_pop",
+var mergeWords = map[planner.MergeFunc]string{
+	planner.MergeSum: "sum of sums", planner.MergeCount: "sum of counts", planner.MergeMin: "min of mins", planner.MergeMax: "max of maxes",
+	planner.MergeAvg: "sum / count", planner.MergeVarPop: "var_pop (Chan) of count, sum, var_pop", planner.MergeVarSamp: "var_samp (Chan) of count, sum, var_pop",
+	planner.MergeStddevPop: "stddev_pop (Chan) of count, sum, var_pop", planner.MergeStddevSamp: "stddev_samp (Chan) of count, sum, var_pop",
 }
