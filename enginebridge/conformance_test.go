@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
 )
 
 // conformanceHarness is what the conformance suite needs from an engine
@@ -185,7 +186,7 @@ func runConformance(t *testing.T, h conformanceHarness) {
 					t.Fatalf("render: %v", err)
 				}
 				batches := collect(t, e, sqlText, args)
-				res, err := planner.Merge(context.Background(), q, []planner.Partial{{Site: "conf", Batches: batches}})
+				res, err := merge.Merge(context.Background(), q, []merge.Partial{{Site: "conf", Batches: batches}})
 				for _, b := range batches {
 					b.Release()
 				}
@@ -344,7 +345,7 @@ func canon(v any) string {
 		return x.String()
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
-	case planner.Decimal:
+	case merge.Decimal:
 		s := x.String()
 		if strings.Contains(s, ".") {
 			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")

@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -101,7 +102,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	if sp.HasSketches() {
 		// Sketches are built here, from the engine's subgroups, before
 		// obligations see the groups; the subgroups never leave.
-		fschema, folded, ferr := planner.FoldSketches(qctx, sp, schema, batches)
+		fschema, folded, ferr := merge.FoldSketches(qctx, sp, schema, batches)
 		release(batches)
 		if ferr != nil {
 			return nil, fmt.Errorf("site %q: %w", h.site, ferr)

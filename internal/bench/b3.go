@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -332,12 +333,12 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 	}); err != nil {
 		return nil, err
 	}
-	parts := make([]planner.Partial, 0, len(sites))
+	parts := make([]merge.Partial, 0, len(sites))
 	for _, s := range sites {
-		parts = append(parts, planner.Partial{Site: s, Batches: batches})
+		parts = append(parts, merge.Partial{Site: s, Batches: batches})
 	}
 	if err := add("coordinator: merge 3 partials", func() error {
-		_, err := planner.Merge(ctx, q, parts)
+		_, err := merge.Merge(ctx, q, parts)
 		return err
 	}); err != nil {
 		return nil, err

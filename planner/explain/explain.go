@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
 )
 
 // Explanation is what EXPLAIN shows: the logical plan, each participating
@@ -129,9 +130,9 @@ func describeMerge(q *planner.Query) []string {
 	for _, a := range m.Aggs {
 		switch a.Func {
 		case planner.MergeApproxDistinct:
-			out = append(out, fmt.Sprintf("%s = estimated distinct count of the merged HyperLogLog sketches %s (approximate, ±%.2f%%)", a.Name, strings.Join(a.Inputs, ", "), 200*planner.HLLStandardError))
+			out = append(out, fmt.Sprintf("%s = estimated distinct count of the merged HyperLogLog sketches %s (approximate, ±%.2f%%)", a.Name, strings.Join(a.Inputs, ", "), 200*merge.HLLStandardError))
 		case planner.MergeApproxQuantile:
-			out = append(out, fmt.Sprintf("%s = quantile %g of the merged DDSketches %s (approximate, ±%g%% of the value)", a.Name, a.Quantile, strings.Join(a.Inputs, ", "), 100*planner.QuantileAccuracy))
+			out = append(out, fmt.Sprintf("%s = quantile %g of the merged DDSketches %s (approximate, ±%g%% of the value)", a.Name, a.Quantile, strings.Join(a.Inputs, ", "), 100*merge.QuantileAccuracy))
 		default:
 			out = append(out, fmt.Sprintf("%s = %s(%s)", a.Name, mergeWords[a.Func], strings.Join(a.Inputs, ", ")))
 		}

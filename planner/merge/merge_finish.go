@@ -1,9 +1,11 @@
-package planner
+package merge
 
 import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // mergeProgram is the compiled tail of a merge: HAVING, ORDER BY, OFFSET/LIMIT
@@ -26,7 +28,7 @@ type compiledOrder struct {
 // ctxEvery is how many rows the row loops run between checks of ctx.
 const ctxEvery = 1 << 14
 
-func compileProgram(mp *MergePlan, outputs []Output, sc *evalScope) (*mergeProgram, error) {
+func compileProgram(mp *planner.MergePlan, outputs []planner.Output, sc *evalScope) (*mergeProgram, error) {
 	if mp.Limit != nil && *mp.Limit < 0 {
 		return nil, fmt.Errorf("LIMIT must not be negative (is %d)", *mp.Limit)
 	}

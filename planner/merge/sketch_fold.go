@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -10,48 +10,50 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Site-side build steps of the sketch aggregates: never sent on the wire,
 // only used by FoldSketches.
 const (
-	mergeHLLBuild      MergeFunc = "hll_build"      // Inputs: [value]
-	mergeQuantileBuild MergeFunc = "quantile_build" // Inputs: [value, subgroup row count]
+	mergeHLLBuild      planner.MergeFunc = "hll_build"      // Inputs: [value]
+	mergeQuantileBuild planner.MergeFunc = "quantile_build" // Inputs: [value, subgroup row count]
 )
 
 // foldAggs says how each of sp's partials is computed from the inner
 // plan's subgroups: sums of sums and counts, min of mins, variances merged
 // from (count, sum, var_pop), sketches built from the extra keys.
-func foldAggs(sp *SubPlan, keyOf map[string]string) ([]MergeAgg, error) {
-	out := make([]MergeAgg, 0, len(sp.Aggs))
-	find := func(fn AggFunc, arg *Expr) string {
+func foldAggs(sp *planner.SubPlan, keyOf map[string]string) ([]planner.MergeAgg, error) {
+	out := make([]planner.MergeAgg, 0, len(sp.Aggs))
+	find := func(fn planner.AggFunc, arg *planner.Expr) string {
 		for _, o := range sp.Aggs {
-			if o.Agg != nil && o.Agg.Func == fn && ExprKey(o.Agg.Arg) == ExprKey(arg) {
+			if o.Agg != nil && o.Agg.Func == fn && planner.ExprKey(o.Agg.Arg) == planner.ExprKey(arg) {
 				return o.Name
 			}
 		}
 		return ""
 	}
 	for _, a := range sp.Aggs {
-		m := MergeAgg{Name: a.Name, Inputs: []string{a.Name}}
+		m := planner.MergeAgg{Name: a.Name, Inputs: []string{a.Name}}
 		switch a.Agg.Func {
-		case AggCountStar, AggCount:
-			m.Func = MergeCount
-		case AggSum:
-			m.Func = MergeSum
-		case AggMin:
-			m.Func = MergeMin
-		case AggMax:
-			m.Func = MergeMax
-		case AggVarPop:
-			n, sum := find(AggCount, a.Agg.Arg), find(AggSum, a.Agg.Arg)
+		case planner.AggCountStar, planner.AggCount:
+			m.Func = planner.MergeCount
+		case planner.AggSum:
+			m.Func = planner.MergeSum
+		case planner.AggMin:
+			m.Func = planner.MergeMin
+		case planner.AggMax:
+			m.Func = planner.MergeMax
+		case planner.AggVarPop:
+			n, sum := find(planner.AggCount, a.Agg.Arg), find(planner.AggSum, a.Agg.Arg)
 			if n == "" || sum == "" {
 				return nil, fmt.Errorf("var_pop partial %q has no count and sum of the same argument to be folded with", a.Name)
 			}
-			m.Func, m.Inputs = MergeVarPop, []string{n, sum, a.Name}
-		case AggHLL:
+			m.Func, m.Inputs = planner.MergeVarPop, []string{n, sum, a.Name}
+		case planner.AggHLL:
 			m.Func, m.Inputs = mergeHLLBuild, []string{keyOf[a.Name]}
-		case AggQuantileSketch:
+		case planner.AggQuantileSketch:
 			m.Func, m.Inputs = mergeQuantileBuild, []string{keyOf[a.Name], sp.CountColumn}
 		default:
 			return nil, fmt.Errorf("partial %q: aggregate %q cannot be folded into a sketch plan", a.Name, a.Agg.Func)
@@ -71,14 +73,14 @@ func foldAggs(sp *SubPlan, keyOf map[string]string) ([]MergeAgg, error) {
 //
 // It returns the input unchanged (retained) when sp has no sketch. The
 // caller releases both the input and the output batches.
-func FoldSketches(ctx context.Context, sp *SubPlan, schema *arrow.Schema, batches []arrow.RecordBatch) (*arrow.Schema, []arrow.RecordBatch, error) {
+func FoldSketches(ctx context.Context, sp *planner.SubPlan, schema *arrow.Schema, batches []arrow.RecordBatch) (*arrow.Schema, []arrow.RecordBatch, error) {
 	if !sp.HasSketches() {
 		for _, b := range batches {
 			b.Retain()
 		}
 		return schema, batches, nil
 	}
-	_, keyOf := SketchInner(sp)
+	_, keyOf := planner.SketchInner(sp)
 	aggs, err := foldAggs(sp, keyOf)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fold sketches: %w", err)

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 // groupTable assigns dense group ids to key tuples and remembers each
 // group's key values (boxed once, when the group is first seen).

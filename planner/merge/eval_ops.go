@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"cmp"
@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // compareValues orders two non-NULL values of comparable types. Integers,
@@ -153,7 +155,7 @@ func ratFloat(r *big.Rat) float64 {
 // promotion: DOUBLE absorbs all; a decimal makes a DECIMAL(38,s) (the sum of
 // scales for ×), except that division by or of a decimal is DOUBLE; HUGEINT
 // absorbs BIGINT; integer division truncates.
-func arithType(op Op, a, b ltype) (ltype, error) {
+func arithType(op planner.Op, a, b ltype) (ltype, error) {
 	if (!a.numeric() && a.kind != tNull) || (!b.numeric() && b.kind != tNull) {
 		return ltype{}, fmt.Errorf("cannot apply %s to %s and %s", strings.ToUpper(string(op)), a, b)
 	}
@@ -170,9 +172,9 @@ func arithType(op Op, a, b ltype) (ltype, error) {
 		return typeFloat, nil
 	case a.kind == tDec || b.kind == tDec:
 		switch op {
-		case OpDiv:
+		case planner.OpDiv:
 			return typeFloat, nil
-		case OpMul:
+		case planner.OpMul:
 			return decType(38, a.exactScale()+b.exactScale()), nil
 		}
 		return decType(38, max(a.exactScale(), b.exactScale())), nil
@@ -182,7 +184,7 @@ func arithType(op Op, a, b ltype) (ltype, error) {
 	return typeInt, nil
 }
 
-func compileArith(op Op, args []evalNode) (evalNode, error) {
+func compileArith(op planner.Op, args []evalNode) (evalNode, error) {
 	if err := checkArity(op, args, 2, 2); err != nil {
 		return evalNode{}, err
 	}
@@ -204,16 +206,16 @@ func compileArith(op Op, args []evalNode) (evalNode, error) {
 	}}, nil
 }
 
-func arith(op Op, t ltype, a, b any) (any, error) {
+func arith(op planner.Op, t ltype, a, b any) (any, error) {
 	switch t.kind {
 	case tFloat:
 		x, y := valueFloat(a), valueFloat(b)
 		switch op {
-		case OpAdd:
+		case planner.OpAdd:
 			return x + y, nil
-		case OpSub:
+		case planner.OpSub:
 			return x - y, nil
-		case OpMul:
+		case planner.OpMul:
 			return x * y, nil
 		}
 		if y == 0 {
@@ -223,11 +225,11 @@ func arith(op Op, t ltype, a, b any) (any, error) {
 	case tDec:
 		x, xs := valueScaled(a)
 		y, ys := valueScaled(b)
-		if op == OpMul {
+		if op == planner.OpMul {
 			return rescaled(x.Mul(x, y), xs+ys, t.scale), nil
 		}
 		x, y = alignScales(x, xs, y, ys)
-		if op == OpAdd {
+		if op == planner.OpAdd {
 			return rescaled(x.Add(x, y), max(xs, ys), t.scale), nil
 		}
 		return rescaled(x.Sub(x, y), max(xs, ys), t.scale), nil
@@ -248,27 +250,27 @@ func rescaled(u *big.Int, from, to int32) Decimal {
 // intArith is exact integer arithmetic; division truncates toward zero as
 // PostgreSQL's does. A BIGINT result outside int64 is ErrOutOfRange, as in
 // PostgreSQL; a HUGEINT one continues in big.Int.
-func intArith(op Op, huge bool, a, b any) (any, error) {
+func intArith(op planner.Op, huge bool, a, b any) (any, error) {
 	x, xok := a.(int64)
 	y, yok := b.(int64)
 	if xok && yok {
 		switch op {
-		case OpAdd:
+		case planner.OpAdd:
 			if r := x + y; (x^r)&(y^r) >= 0 {
 				return r, nil
 			}
-		case OpSub:
+		case planner.OpSub:
 			if r := x - y; (x^y)&(x^r) >= 0 {
 				return r, nil
 			}
-		case OpMul:
+		case planner.OpMul:
 			if x == 0 || y == 0 {
 				return int64(0), nil
 			}
 			if r := x * y; r/y == x && !(x == -1 && y == math.MinInt64) && !(y == -1 && x == math.MinInt64) {
 				return r, nil
 			}
-		case OpDiv:
+		case planner.OpDiv:
 			if y == 0 {
 				return nil, ErrDivisionByZero
 			}
@@ -280,13 +282,13 @@ func intArith(op Op, huge bool, a, b any) (any, error) {
 	bx, _ := valueScaled(a)
 	by, _ := valueScaled(b)
 	switch op {
-	case OpAdd:
+	case planner.OpAdd:
 		bx.Add(bx, by)
-	case OpSub:
+	case planner.OpSub:
 		bx.Sub(bx, by)
-	case OpMul:
+	case planner.OpMul:
 		bx.Mul(bx, by)
-	case OpDiv:
+	case planner.OpDiv:
 		if by.Sign() == 0 {
 			return nil, ErrDivisionByZero
 		}
@@ -306,7 +308,7 @@ func bigResult(b *big.Int, huge bool) (any, error) {
 }
 
 func compileNeg(args []evalNode) (evalNode, error) {
-	if err := checkArity(OpNeg, args, 1, 1); err != nil {
+	if err := checkArity(planner.OpNeg, args, 1, 1); err != nil {
 		return evalNode{}, err
 	}
 	t := args[0].t

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"cmp"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // accumulator merges one MergeAgg over all partials. State lives in typed
@@ -215,7 +217,7 @@ func compareExact(x int64, xb *big.Int, y int64, yb *big.Int) int {
 
 // floatAcc sums or takes the min/max of doubles.
 type floatAcc struct {
-	fn   MergeFunc
+	fn   planner.MergeFunc
 	v    []float64
 	seen []bool
 }
@@ -238,9 +240,9 @@ func (f *floatAcc) update(gids []int32, in []*colReader) {
 		switch {
 		case !f.seen[g]:
 			f.v[g] = x
-		case f.fn == MergeSum:
+		case f.fn == planner.MergeSum:
 			f.v[g] += x
-		case f.fn == MergeMin && compareFloat(x, f.v[g]) < 0, f.fn == MergeMax && compareFloat(x, f.v[g]) > 0:
+		case f.fn == planner.MergeMin && compareFloat(x, f.v[g]) < 0, f.fn == planner.MergeMax && compareFloat(x, f.v[g]) > 0:
 			f.v[g] = x
 		}
 		f.seen[g] = true

@@ -1,8 +1,10 @@
-package planner
+package merge
 
 import (
 	"math"
 	"math/big"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // varAcc merges variances from each site's count n, sum and population
@@ -16,7 +18,7 @@ import (
 // which, unlike Σx² − (Σx)²/n, does not cancel catastrophically when the
 // mean is large against the spread.
 type varAcc struct {
-	fn   MergeFunc
+	fn   planner.MergeFunc
 	n    []float64
 	mean []float64
 	m2   []float64
@@ -66,7 +68,7 @@ func (a *varAcc) finish(n int) []any {
 	for g := range out {
 		var v float64
 		switch a.fn {
-		case MergeVarPop, MergeStddevPop:
+		case planner.MergeVarPop, planner.MergeStddevPop:
 			if a.n[g] < 1 {
 				continue
 			}
@@ -80,7 +82,7 @@ func (a *varAcc) finish(n int) []any {
 		if v < 0 {
 			v = 0 // rounding can leave -ε where every value is equal
 		}
-		if a.fn == MergeStddevPop || a.fn == MergeStddevSamp {
+		if a.fn == planner.MergeStddevPop || a.fn == planner.MergeStddevSamp {
 			v = math.Sqrt(v)
 		}
 		out[g] = v

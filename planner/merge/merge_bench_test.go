@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // benchPartial is one site's 1M groups (keys 0..n-1 in a site-specific
@@ -55,8 +57,8 @@ func BenchmarkMerge1MGroups(b *testing.B) {
 		benchPartial(b, "b", groups, 2),
 		benchPartial(b, "c", groups, 3),
 	}
-	q := mquery([]string{"g0"}, []MergeAgg{
-		magg("n", MergeCount, "a0"), magg("s", MergeSum, "a1"), magg("m", MergeMin, "a2"),
+	q := mquery([]string{"g0"}, []planner.MergeAgg{
+		magg("n", planner.MergeCount, "a0"), magg("s", planner.MergeSum, "a1"), magg("m", planner.MergeMin, "a2"),
 	})
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -1,6 +1,10 @@
-package planner
+package merge
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
 
 // CASE and COALESCE after the merge, over aggregates and group keys
 // ("CASE WHEN SUM(x) > 10 THEN 'big' END", "COALESCE(MAX(x), 0)"). Their
@@ -10,7 +14,7 @@ import "fmt"
 // (text with a number, say) is refused.
 
 // unifyBranches returns the common type of the result branches.
-func unifyBranches(op Op, branches []evalNode) (ltype, error) {
+func unifyBranches(op planner.Op, branches []evalNode) (ltype, error) {
 	t := typeNull
 	for _, b := range branches {
 		u, ok := unifyTypes(t, b.t)
@@ -41,7 +45,7 @@ func coerceValue(v any, t ltype) any {
 // picks its branch; none (or NULL conditions) gives the ELSE value or NULL.
 func compileCase(args []evalNode) (evalNode, error) {
 	if len(args) < 2 {
-		return evalNode{}, fmt.Errorf("op %q has %d operand(s)", OpCase, len(args))
+		return evalNode{}, fmt.Errorf("op %q has %d operand(s)", planner.OpCase, len(args))
 	}
 	pairs := len(args) / 2
 	branches := make([]evalNode, 0, pairs+1)
@@ -56,7 +60,7 @@ func compileCase(args []evalNode) (evalNode, error) {
 		branches = append(branches, args[len(args)-1])
 		elseFn = args[len(args)-1].fn
 	}
-	t, err := unifyBranches(OpCase, branches)
+	t, err := unifyBranches(planner.OpCase, branches)
 	if err != nil {
 		return evalNode{}, err
 	}
@@ -82,9 +86,9 @@ func compileCase(args []evalNode) (evalNode, error) {
 // compileCoalesce returns the first non-NULL argument, or NULL.
 func compileCoalesce(args []evalNode) (evalNode, error) {
 	if len(args) == 0 {
-		return evalNode{}, fmt.Errorf("op %q has no operands", OpCoalesce)
+		return evalNode{}, fmt.Errorf("op %q has no operands", planner.OpCoalesce)
 	}
-	t, err := unifyBranches(OpCoalesce, args)
+	t, err := unifyBranches(planner.OpCoalesce, args)
 	if err != nil {
 		return evalNode{}, err
 	}

@@ -1,13 +1,15 @@
-package planner
+package merge
 
 import (
 	"fmt"
 	"math/big"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // aggSpec is how one MergeAgg reads its inputs and what it yields.
 type aggSpec struct {
-	agg    MergeAgg
+	agg    planner.MergeAgg
 	read   []ltype // type each input column is read as
 	result ltype
 }
@@ -16,12 +18,12 @@ type aggSpec struct {
 // and derives its result type, following DuckDB: COUNT is BIGINT, SUM of
 // integers HUGEINT, SUM of DECIMAL(p,s) DECIMAL(38,s), AVG DOUBLE, MIN/MAX
 // keep the input type.
-func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
+func planAgg(a planner.MergeAgg, in []ltype) (aggSpec, error) {
 	want := 1
 	switch a.Func {
-	case MergeAvg:
+	case planner.MergeAvg:
 		want = 2
-	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+	case planner.MergeVarPop, planner.MergeVarSamp, planner.MergeStddevPop, planner.MergeStddevSamp:
 		want = 3
 	case mergeQuantileBuild:
 		want = 2
@@ -36,13 +38,13 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 	}
 	s := aggSpec{agg: a, read: in}
 	switch a.Func {
-	case MergeCount:
+	case planner.MergeCount:
 		if !integer(in[0]) {
 			return aggSpec{}, bad(0, "an integer count")
 		}
 		s.read = []ltype{typeHuge}
 		s.result = typeInt
-	case MergeSum:
+	case planner.MergeSum:
 		if !numeric(in[0]) {
 			return aggSpec{}, bad(0, "a number")
 		}
@@ -54,9 +56,9 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		default:
 			s.result = decType(38, t.scale)
 		}
-	case MergeMin, MergeMax:
+	case planner.MergeMin, planner.MergeMax:
 		s.result = in[0]
-	case MergeAvg:
+	case planner.MergeAvg:
 		if !numeric(in[0]) {
 			return aggSpec{}, bad(0, "a number")
 		}
@@ -65,7 +67,7 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		}
 		s.read = []ltype{in[0], typeHuge}
 		s.result = typeFloat
-	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+	case planner.MergeVarPop, planner.MergeVarSamp, planner.MergeStddevPop, planner.MergeStddevSamp:
 		if !integer(in[0]) {
 			return aggSpec{}, bad(0, "an integer count")
 		}
@@ -76,15 +78,15 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 		}
 		s.read = []ltype{typeHuge, typeFloat, typeFloat}
 		s.result = typeFloat
-	case MergeApproxDistinct, MergeApproxQuantile:
+	case planner.MergeApproxDistinct, planner.MergeApproxQuantile:
 		if in[0].kind != tBin && in[0].kind != tNull {
 			return aggSpec{}, bad(0, "a serialized sketch (BLOB)")
 		}
-		if a.Func == MergeApproxQuantile && !(a.Quantile >= 0 && a.Quantile <= 1) {
+		if a.Func == planner.MergeApproxQuantile && !(a.Quantile >= 0 && a.Quantile <= 1) {
 			return aggSpec{}, fmt.Errorf("merge aggregate %q: quantile %v is not between 0 and 1", a.Name, a.Quantile)
 		}
 		s.result = typeInt
-		if a.Func == MergeApproxQuantile {
+		if a.Func == planner.MergeApproxQuantile {
 			s.result = typeFloat
 		}
 	case mergeHLLBuild:
@@ -106,7 +108,7 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 	}
 	if a.Func != mergeHLLBuild {
 		for i, t := range s.read {
-			if t.kind == tBin && a.Func != MergeApproxDistinct && a.Func != MergeApproxQuantile {
+			if t.kind == tBin && a.Func != planner.MergeApproxDistinct && a.Func != planner.MergeApproxQuantile {
 				return aggSpec{}, bad(i, "a value (sketches merge only into their own aggregate)")
 			}
 		}
@@ -117,18 +119,18 @@ func planAgg(a MergeAgg, in []ltype) (aggSpec, error) {
 // newAccumulator builds the accumulator for a planned aggregate.
 func newAccumulator(s aggSpec) accumulator {
 	in := s.read[0]
-	isMax := s.agg.Func == MergeMax
+	isMax := s.agg.Func == planner.MergeMax
 	switch s.agg.Func {
-	case MergeCount:
+	case planner.MergeCount:
 		return &exactSum{t: typeInt, count: true}
-	case MergeSum:
+	case planner.MergeSum:
 		switch {
 		case in.kind == tFloat:
-			return &floatAcc{fn: MergeSum}
+			return &floatAcc{fn: planner.MergeSum}
 		case in.exact():
 			return &exactSum{t: s.result}
 		}
-	case MergeMin, MergeMax:
+	case planner.MergeMin, planner.MergeMax:
 		switch {
 		case in.kind == tFloat:
 			return &floatAcc{fn: s.agg.Func}
@@ -141,21 +143,21 @@ func newAccumulator(s aggSpec) accumulator {
 		case in.temporal():
 			return newTimeMinMax(isMax)
 		}
-	case MergeVarPop, MergeVarSamp, MergeStddevPop, MergeStddevSamp:
+	case planner.MergeVarPop, planner.MergeVarSamp, planner.MergeStddevPop, planner.MergeStddevSamp:
 		return &varAcc{fn: s.agg.Func}
-	case MergeApproxDistinct:
+	case planner.MergeApproxDistinct:
 		return newHLLMerge()
-	case MergeApproxQuantile:
+	case planner.MergeApproxQuantile:
 		return newQuantileMerge(s.agg.Quantile)
 	case mergeHLLBuild:
 		return &hllBuild{}
 	case mergeQuantileBuild:
 		return &quantileBuild{}
-	case MergeAvg:
+	case planner.MergeAvg:
 		a := &avgAcc{count: exactSum{t: typeHuge, count: true}, scale: in.exactScale()}
 		switch {
 		case in.kind == tFloat:
-			a.fsum = &floatAcc{fn: MergeSum}
+			a.fsum = &floatAcc{fn: planner.MergeSum}
 		case in.exact():
 			a.esum = &exactSum{t: typeHuge}
 		}

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 func TestMergeAggregates(t *testing.T) {
@@ -28,12 +30,12 @@ func TestMergeAggregates(t *testing.T) {
 				mc("a2", ti64, 0, nil), mc("a3", ti64, 2, nil))),
 		}
 	}
-	q := mquery([]string{"g0"}, []MergeAgg{
-		magg("cnt", MergeCount, "a0"), magg("sum", MergeSum, "a1"),
-		magg("min", MergeMin, "a2"), magg("max", MergeMax, "a3"),
-		magg("avg", MergeAvg, "a1", "a0"),
+	q := mquery([]string{"g0"}, []planner.MergeAgg{
+		magg("cnt", planner.MergeCount, "a0"), magg("sum", planner.MergeSum, "a1"),
+		magg("min", planner.MergeMin, "a2"), magg("max", planner.MergeMax, "a3"),
+		magg("avg", planner.MergeAvg, "a1", "a0"),
 	})
-	q.Merge.OrderBy = []Order{{Expr: Col("g0")}}
+	q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("g0")}}
 	got, err := Merge(context.Background(), q, parts(t))
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +121,8 @@ func TestMergeKeysByValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q := mquery([]string{"g0"}, []MergeAgg{magg("cnt", MergeCount, "a0")})
-			q.Merge.OrderBy = []Order{{Expr: Col("g0")}}
+			q := mquery([]string{"g0"}, []planner.MergeAgg{magg("cnt", planner.MergeCount, "a0")})
+			q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("g0")}}
 			got, err := Merge(context.Background(), q, tt.parts(t))
 			if err != nil {
 				t.Fatal(err)
@@ -202,8 +204,8 @@ func TestMergeExactSums(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q := mquery([]string{"g0"}, []MergeAgg{magg("s", MergeSum, "a1")})
-			q.Merge.OrderBy = []Order{{Expr: Col("g0")}}
+			q := mquery([]string{"g0"}, []planner.MergeAgg{magg("s", planner.MergeSum, "a1")})
+			q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("g0")}}
 			got, err := Merge(context.Background(), q, tt.parts(t))
 			if err != nil {
 				t.Fatal(err)
@@ -221,7 +223,7 @@ func TestMergeExactSums(t *testing.T) {
 
 func TestMergeGlobalAggregate(t *testing.T) {
 	t.Parallel()
-	q := mquery(nil, []MergeAgg{magg("n", MergeCount, "a0"), magg("s", MergeSum, "a1"), magg("m", MergeMin, "a1")})
+	q := mquery(nil, []planner.MergeAgg{magg("n", planner.MergeCount, "a0"), magg("s", planner.MergeSum, "a1"), magg("m", planner.MergeMin, "a1")})
 	tests := []struct {
 		name  string
 		parts func(t *testing.T) []Partial
@@ -285,12 +287,12 @@ func TestMergeMinMaxTypes(t *testing.T) {
 		mpart("b", mbatch(t, mc("s", tlstr, "apple"), mc("d", tdate, mday("2023-12-31")),
 			mc("b", tbool, false), mc("x", tdec(10, 2), "-2.25"), mc("f", tf64, 3.5))),
 	}
-	q := mquery(nil, []MergeAgg{
-		magg("mins", MergeMin, "s"), magg("maxs", MergeMax, "s"),
-		magg("mind", MergeMin, "d"), magg("maxd", MergeMax, "d"),
-		magg("minb", MergeMin, "b"), magg("maxb", MergeMax, "b"),
-		magg("minx", MergeMin, "x"), magg("maxx", MergeMax, "x"),
-		magg("minf", MergeMin, "f"), magg("maxf", MergeMax, "f"),
+	q := mquery(nil, []planner.MergeAgg{
+		magg("mins", planner.MergeMin, "s"), magg("maxs", planner.MergeMax, "s"),
+		magg("mind", planner.MergeMin, "d"), magg("maxd", planner.MergeMax, "d"),
+		magg("minb", planner.MergeMin, "b"), magg("maxb", planner.MergeMax, "b"),
+		magg("minx", planner.MergeMin, "x"), magg("maxx", planner.MergeMax, "x"),
+		magg("minf", planner.MergeMin, "f"), magg("maxf", planner.MergeMax, "f"),
 	})
 	got, err := Merge(context.Background(), q, parts)
 	if err != nil {
@@ -356,7 +358,7 @@ func TestMergeSchemaErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			q := mquery([]string{"g0"}, []MergeAgg{magg("cnt", MergeCount, "a0")})
+			q := mquery([]string{"g0"}, []planner.MergeAgg{magg("cnt", planner.MergeCount, "a0")})
 			_, err := Merge(context.Background(), q, tt.parts(t))
 			if err == nil {
 				t.Fatal("Merge() succeeded, want an error")
@@ -374,7 +376,7 @@ func TestMergeCanceled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	q := mquery([]string{"g0"}, []MergeAgg{magg("cnt", MergeCount, "a0")})
+	q := mquery([]string{"g0"}, []planner.MergeAgg{magg("cnt", planner.MergeCount, "a0")})
 	_, err := Merge(ctx, q, []Partial{mpart("a", mbatch(t, mc("g0", ti64, 1), mc("a0", ti64, 1)))})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Merge() error = %v, want context.Canceled", err)

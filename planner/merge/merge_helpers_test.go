@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"math/big"
@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // mtcol is one column of a test batch: values are Go literals (nil is NULL);
@@ -120,31 +122,35 @@ func mpart(site string, recs ...arrow.RecordBatch) Partial { return Partial{Site
 
 // mquery is an aggregate query over keys and merged aggregates whose
 // outputs are, unless given, every key and aggregate by name.
-func mquery(keys []string, aggs []MergeAgg, outs ...Output) *Query {
+func mquery(keys []string, aggs []planner.MergeAgg, outs ...planner.Output) *planner.Query {
 	if outs == nil {
 		for _, k := range keys {
-			outs = append(outs, Output{Name: k, Expr: Col(k)})
+			outs = append(outs, planner.Output{Name: k, Expr: planner.Col(k)})
 		}
 		for _, a := range aggs {
-			outs = append(outs, Output{Name: a.Name, Expr: Col(a.Name)})
+			outs = append(outs, planner.Output{Name: a.Name, Expr: planner.Col(a.Name)})
 		}
 	}
-	return &Query{Kind: KindAggregate, Merge: MergePlan{Keys: keys, Aggs: aggs, Outputs: outs}}
+	return &planner.Query{Kind: planner.KindAggregate, Merge: planner.MergePlan{Keys: keys, Aggs: aggs, Outputs: outs}}
 }
 
-func magg(name string, fn MergeFunc, inputs ...string) MergeAgg {
-	return MergeAgg{Name: name, Func: fn, Inputs: inputs}
+func magg(name string, fn planner.MergeFunc, inputs ...string) planner.MergeAgg {
+	return planner.MergeAgg{Name: name, Func: fn, Inputs: inputs}
 }
 
-func mout(name string, e *Expr) Output { return Output{Name: name, Expr: e} }
+func mout(name string, e *planner.Expr) planner.Output { return planner.Output{Name: name, Expr: e} }
 
-func mint(v int64) *Expr     { return Lit(Value{Kind: KindInt, Int: v}) }
-func mfloat(v float64) *Expr { return Lit(Value{Kind: KindFloat, Float: v}) }
-func mstr(v string) *Expr    { return Lit(Value{Kind: KindString, Str: v}) }
-func mbool(v bool) *Expr     { return Lit(Value{Kind: KindBool, Bool: v}) }
-func mnull() *Expr           { return Lit(Value{Kind: KindNull}) }
-func mi64p(v int64) *int64   { return &v }
-func mboolp(v bool) *bool    { return &v }
+func mint(v int64) *planner.Expr { return planner.Lit(planner.Value{Kind: planner.KindInt, Int: v}) }
+func mfloat(v float64) *planner.Expr {
+	return planner.Lit(planner.Value{Kind: planner.KindFloat, Float: v})
+}
+func mstr(v string) *planner.Expr {
+	return planner.Lit(planner.Value{Kind: planner.KindString, Str: v})
+}
+func mbool(v bool) *planner.Expr { return planner.Lit(planner.Value{Kind: planner.KindBool, Bool: v}) }
+func mnull() *planner.Expr       { return planner.Lit(planner.Value{Kind: planner.KindNull}) }
+func mi64p(v int64) *int64       { return &v }
+func mboolp(v bool) *bool        { return &v }
 func mbig(s string) *big.Int {
 	b, ok := new(big.Int).SetString(s, 10)
 	if !ok {

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/internal/plantest"
 )
 
 func TestParseSketchAggregates(t *testing.T) {
@@ -38,7 +41,7 @@ func TestParseSketchAggregates(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			q, err := Parse(tc.sql)
+			q, err := planner.Parse(tc.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,16 +69,16 @@ func formatQ(q float64) string {
 
 func TestSketchPolicyColumnUses(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT region, COUNT(DISTINCT customer_id), approx_quantile(amount, 0.5) FROM sales GROUP BY region`)
+	q, err := planner.Parse(`SELECT region, COUNT(DISTINCT customer_id), approx_quantile(amount, 0.5) FROM sales GROUP BY region`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := Split(q, []string{"a"}, testMeta())[0]
+	sp := planner.Split(q, []string{"a"}, plantest.Meta())[0]
 	got := sp.ColumnUses()
-	want := []ColumnUse{
-		{Table: "sales", Column: "region", Use: UseGroupKey},
-		{Table: "sales", Column: "customer_id", Use: UseAggregateArg, Function: AggHLL},
-		{Table: "sales", Column: "amount", Use: UseAggregateArg, Function: AggQuantileSketch},
+	want := []planner.ColumnUse{
+		{Table: "sales", Column: "region", Use: planner.UseGroupKey},
+		{Table: "sales", Column: "customer_id", Use: planner.UseAggregateArg, Function: planner.AggHLL},
+		{Table: "sales", Column: "amount", Use: planner.UseAggregateArg, Function: planner.AggQuantileSketch},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("column uses (-want +got):\n%s", d)
@@ -123,12 +126,12 @@ const sketchFoldSQL = `SELECT region, COUNT(DISTINCT x) AS d, approx_quantile(x,
 // partials re-aggregate exactly.
 func TestFoldAndMergeSketches(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(sketchFoldSQL)
+	q, err := planner.Parse(sketchFoldSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sps := Split(q, []string{"a", "b"}, testMeta())
-	inner, _ := SketchInner(sps[0])
+	sps := planner.Split(q, []string{"a", "b"}, plantest.Meta())
+	inner, _ := planner.SketchInner(sps[0])
 	var names []string
 	for _, o := range inner.Outputs() {
 		names = append(names, o.Name)
@@ -189,11 +192,11 @@ func TestFoldAndMergeSketches(t *testing.T) {
 // engine returned none, with an empty sketch.
 func TestFoldGlobalOverNoRows(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT COUNT(DISTINCT x), approx_quantile(x, 0.5), count(*) FROM t`)
+	q, err := planner.Parse(`SELECT COUNT(DISTINCT x), approx_quantile(x, 0.5), count(*) FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := Split(q, []string{"a"}, testMeta())[0]
+	sp := planner.Split(q, []string{"a"}, plantest.Meta())[0]
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "v_a1", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 		{Name: "a0", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -217,11 +220,11 @@ func TestFoldGlobalOverNoRows(t *testing.T) {
 // statistic at its rank.
 func TestSketchErrorBounds(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT COUNT(DISTINCT x) AS d, approx_quantile(x, 0.5) AS p50, approx_quantile(x, 0.9) AS p90, approx_quantile(x, 0.99) AS p99, count(*) AS n FROM t`)
+	q, err := planner.Parse(`SELECT COUNT(DISTINCT x) AS d, approx_quantile(x, 0.5) AS p50, approx_quantile(x, 0.9) AS p90, approx_quantile(x, 0.99) AS p99, count(*) AS n FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sps := Split(q, []string{"a", "b", "c"}, testMeta())
+	sps := planner.Split(q, []string{"a", "b", "c"}, plantest.Meta())
 	// Site i holds x in [i·30000, i·30000 + 50000): overlapping ranges, so
 	// 110000 distinct values among 150000 rows.
 	var all []float64
@@ -283,7 +286,7 @@ func TestSketchErrorBounds(t *testing.T) {
 
 func TestSketchRefusesBadPartials(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT COUNT(DISTINCT x) FROM t`)
+	q, err := planner.Parse(`SELECT COUNT(DISTINCT x) FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,11 +349,11 @@ func TestSketchSizes(t *testing.T) {
 // under the Flight message limit) and merge to one row per group.
 func TestFoldSplitsManyGroups(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT k, COUNT(DISTINCT x) AS d FROM t GROUP BY k`)
+	q, err := planner.Parse(`SELECT k, COUNT(DISTINCT x) AS d FROM t GROUP BY k`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := Split(q, []string{"a"}, testMeta())[0]
+	sp := planner.Split(q, []string{"a"}, plantest.Meta())[0]
 	const groups, perGroup = 2100, 200
 	keys, xs, counts := make([]any, 0, groups*perGroup), make([]any, 0, groups*perGroup), make([]any, 0, groups*perGroup)
 	for g := range groups {

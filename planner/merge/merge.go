@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Merge combines the sites' partial results as q.Merge says and applies
@@ -23,7 +25,7 @@ import (
 // needs or sent a type that does not merge, and the output when evaluation
 // fails (errors.Is(err, ErrDivisionByZero), ErrOutOfRange). Merge returns
 // ctx.Err(), wrapped, when ctx ends first.
-func Merge(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
+func Merge(ctx context.Context, q *planner.Query, parts []Partial) (*Result, error) {
 	if q == nil {
 		return nil, errors.New("merge: no query")
 	}
@@ -32,9 +34,9 @@ func Merge(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
 		err error
 	)
 	switch q.Kind {
-	case KindAggregate:
+	case planner.KindAggregate:
 		res, err = mergeAggregate(ctx, q, parts)
-	case KindRows:
+	case planner.KindRows:
 		res, err = mergeRows(ctx, q, parts)
 	default:
 		err = fmt.Errorf("unknown plan kind %q", q.Kind)
@@ -46,7 +48,7 @@ func Merge(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
 	return res, nil
 }
 
-func mergeAggregate(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
+func mergeAggregate(ctx context.Context, q *planner.Query, parts []Partial) (*Result, error) {
 	mp := &q.Merge
 	keyTypes, err := resolveTypes(parts, mp.Keys)
 	if err != nil {
@@ -150,7 +152,7 @@ func newReaders(n int) []*colReader {
 	return rs
 }
 
-func mergeRows(ctx context.Context, q *Query, parts []Partial) (*Result, error) {
+func mergeRows(ctx context.Context, q *planner.Query, parts []Partial) (*Result, error) {
 	mp := &q.Merge
 	outputs := mp.Outputs
 	if q.Star || len(outputs) == 0 {
@@ -164,7 +166,7 @@ func mergeRows(ctx context.Context, q *Query, parts []Partial) (*Result, error) 
 	for _, o := range mp.OrderBy {
 		for _, c := range o.Expr.Columns(nil) {
 			// ORDER BY may name an output column rather than a partial one.
-			if !slices.Contains(names, c) && !slices.ContainsFunc(outputs, func(o Output) bool { return o.Name == c }) {
+			if !slices.Contains(names, c) && !slices.ContainsFunc(outputs, func(o planner.Output) bool { return o.Name == c }) {
 				names = append(names, c)
 			}
 		}
@@ -223,7 +225,7 @@ func mergeRows(ctx context.Context, q *Query, parts []Partial) (*Result, error) 
 
 // starOutputs lists the columns of the first batch any site sent, for
 // SELECT * (the planner has no catalog to expand the star).
-func starOutputs(parts []Partial) []Output {
+func starOutputs(parts []Partial) []planner.Output {
 	var first arrow.RecordBatch
 	for _, p := range parts {
 		if len(p.Batches) > 0 {
@@ -235,9 +237,9 @@ func starOutputs(parts []Partial) []Output {
 		return nil
 	}
 	fields := first.Schema().Fields()
-	out := make([]Output, len(fields))
+	out := make([]planner.Output, len(fields))
 	for i, f := range fields {
-		out[i] = Output{Name: f.Name, Expr: Col(f.Name)}
+		out[i] = planner.Output{Name: f.Name, Expr: planner.Col(f.Name)}
 	}
 	return out
 }

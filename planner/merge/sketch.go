@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"encoding/binary"
@@ -10,6 +10,8 @@ import (
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
 	"github.com/DataDog/sketches-go/ddsketch/store"
 	"github.com/axiomhq/hyperloglog"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Sketch parameters. Every site and the coordinator use the same ones: a
@@ -352,10 +354,10 @@ type Approximation struct {
 
 // approximations lists the answer columns of q that depend on a sketch,
 // in output order.
-func approximations(q *Query) []Approximation {
-	sketchAggs := map[string]MergeAgg{}
+func approximations(q *planner.Query) []Approximation {
+	sketchAggs := map[string]planner.MergeAgg{}
 	for _, a := range q.Merge.Aggs {
-		if a.Func == MergeApproxDistinct || a.Func == MergeApproxQuantile {
+		if a.Func == planner.MergeApproxDistinct || a.Func == planner.MergeApproxQuantile {
 			sketchAggs[a.Name] = a
 		}
 	}
@@ -371,7 +373,7 @@ func approximations(q *Query) []Approximation {
 			}
 			ap := approximationOf(a)
 			ap.Column = o.Name
-			if o.Expr.Op != OpColumn {
+			if o.Expr.Op != planner.OpColumn {
 				ap.Bound = "computed from an estimate: " + ap.Bound
 			}
 			out = append(out, ap)
@@ -381,8 +383,8 @@ func approximations(q *Query) []Approximation {
 	return out
 }
 
-func approximationOf(a MergeAgg) Approximation {
-	if a.Func == MergeApproxDistinct {
+func approximationOf(a planner.MergeAgg) Approximation {
+	if a.Func == planner.MergeApproxDistinct {
 		return Approximation{Method: "hyperloglog", RelativeError: 2 * HLLStandardError,
 			Bound: fmt.Sprintf("distinct count estimated by HyperLogLog (p=%d): within ±%.2f%% of the exact count 95%% of the time (standard error %.2f%%)",
 				HLLPrecision, 200*HLLStandardError, 100*HLLStandardError)}

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 // Conversions from each Arrow physical type a site may send to the
 // representation of its merge-side logical type (see colReader).

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // finishParts is one site's groups a..f with counts n and sums s:
@@ -27,9 +29,9 @@ func finishParts(t *testing.T) []Partial {
 	}
 }
 
-func finishQuery() *Query {
-	return mquery([]string{"g0"}, []MergeAgg{magg("n", MergeCount, "a0"), magg("s", MergeSum, "a1")},
-		mout("g0", Col("g0")))
+func finishQuery() *planner.Query {
+	return mquery([]string{"g0"}, []planner.MergeAgg{magg("n", planner.MergeCount, "a0"), magg("s", planner.MergeSum, "a1")},
+		mout("g0", planner.Col("g0")))
 }
 
 // keysOf returns the first column of every row.
@@ -45,18 +47,18 @@ func TestMergeHaving(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		having *Expr
+		having *planner.Expr
 		want   []any
 	}{
-		{"AND drops NULL", Call(OpAnd, Call(OpGt, Col("s"), mint(5)), Call(OpGe, Col("n"), mint(2))), []any{"c"}},
-		{"OR keeps NULL OR true", Call(OpOr, Call(OpGt, Col("s"), mint(5)), Call(OpGe, Col("n"), mint(2))), []any{"a", "b", "c", "e", "f"}},
-		{"IS NULL", Call(OpOr, Call(OpIsNull, Col("s")), Call(OpLt, Col("s"), mint(0))), []any{"b", "e", "f"}},
-		{"NOT of NULL is dropped", Call(OpNot, Call(OpEq, Col("s"), mint(10))), []any{"d", "f"}},
-		{"IN with a NULL item", Call(OpIn, Col("s"), mint(10), mnull()), []any{"a", "c"}},
-		{"NOT IN with a NULL item keeps nothing", Call(OpNotIn, Col("s"), mint(10), mnull()), []any{}},
-		{"NOT IN", Call(OpNotIn, Col("s"), mint(10), mint(5)), []any{"f"}},
-		{"BETWEEN", Call(OpBetween, Col("n"), mint(2), mint(3)), []any{"b", "c", "e", "f"}},
-		{"comparison with NULL", Call(OpGt, Col("s"), mnull()), []any{}},
+		{"AND drops NULL", planner.Call(planner.OpAnd, planner.Call(planner.OpGt, planner.Col("s"), mint(5)), planner.Call(planner.OpGe, planner.Col("n"), mint(2))), []any{"c"}},
+		{"OR keeps NULL OR true", planner.Call(planner.OpOr, planner.Call(planner.OpGt, planner.Col("s"), mint(5)), planner.Call(planner.OpGe, planner.Col("n"), mint(2))), []any{"a", "b", "c", "e", "f"}},
+		{"IS NULL", planner.Call(planner.OpOr, planner.Call(planner.OpIsNull, planner.Col("s")), planner.Call(planner.OpLt, planner.Col("s"), mint(0))), []any{"b", "e", "f"}},
+		{"NOT of NULL is dropped", planner.Call(planner.OpNot, planner.Call(planner.OpEq, planner.Col("s"), mint(10))), []any{"d", "f"}},
+		{"IN with a NULL item", planner.Call(planner.OpIn, planner.Col("s"), mint(10), mnull()), []any{"a", "c"}},
+		{"NOT IN with a NULL item keeps nothing", planner.Call(planner.OpNotIn, planner.Col("s"), mint(10), mnull()), []any{}},
+		{"NOT IN", planner.Call(planner.OpNotIn, planner.Col("s"), mint(10), mint(5)), []any{"f"}},
+		{"BETWEEN", planner.Call(planner.OpBetween, planner.Col("n"), mint(2), mint(3)), []any{"b", "c", "e", "f"}},
+		{"comparison with NULL", planner.Call(planner.OpGt, planner.Col("s"), mnull()), []any{}},
 		{"true", mbool(true), []any{"a", "b", "c", "d", "e", "f"}},
 	}
 	for _, tt := range tests {
@@ -64,7 +66,7 @@ func TestMergeHaving(t *testing.T) {
 			t.Parallel()
 			q := finishQuery()
 			q.Merge.Having = tt.having
-			q.Merge.OrderBy = []Order{{Expr: Col("g0")}}
+			q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("g0")}}
 			got, err := Merge(context.Background(), q, finishParts(t))
 			if err != nil {
 				t.Fatal(err)
@@ -80,29 +82,29 @@ func TestMergeOrderLimit(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		order  []Order
+		order  []planner.Order
 		limit  *int64
 		offset int64
 		want   []any
 	}{
-		{"DESC puts NULLs first, ties stable", []Order{{Expr: Col("s"), Desc: true}}, nil, 0, []any{"b", "e", "a", "c", "d", "f"}},
-		{"ASC puts NULLs last", []Order{{Expr: Col("s")}}, nil, 0, []any{"f", "d", "a", "c", "b", "e"}},
-		{"DESC NULLS LAST", []Order{{Expr: Col("s"), Desc: true, NullsFirst: mboolp(false)}}, nil, 0, []any{"a", "c", "d", "f", "b", "e"}},
-		{"ASC NULLS FIRST", []Order{{Expr: Col("s"), NullsFirst: mboolp(true)}}, nil, 0, []any{"b", "e", "f", "d", "a", "c"}},
-		{"two keys", []Order{{Expr: Col("n"), Desc: true}, {Expr: Col("g0"), Desc: true}}, nil, 0, []any{"f", "c", "e", "b", "a", "d"}},
-		{"expression", []Order{{Expr: Call(OpNeg, Col("n"))}}, nil, 0, []any{"c", "f", "b", "e", "a", "d"}},
-		{"output alias", []Order{{Expr: Col("total"), Desc: true}}, nil, 0, []any{"b", "e", "a", "c", "d", "f"}},
-		{"LIMIT", []Order{{Expr: Col("g0")}}, mi64p(2), 0, []any{"a", "b"}},
-		{"OFFSET", []Order{{Expr: Col("g0")}}, nil, 4, []any{"e", "f"}},
-		{"OFFSET and LIMIT", []Order{{Expr: Col("g0")}}, mi64p(2), 1, []any{"b", "c"}},
-		{"OFFSET past the end", []Order{{Expr: Col("g0")}}, nil, 10, []any{}},
-		{"LIMIT 0", []Order{{Expr: Col("g0")}}, mi64p(0), 0, []any{}},
+		{"DESC puts NULLs first, ties stable", []planner.Order{{Expr: planner.Col("s"), Desc: true}}, nil, 0, []any{"b", "e", "a", "c", "d", "f"}},
+		{"ASC puts NULLs last", []planner.Order{{Expr: planner.Col("s")}}, nil, 0, []any{"f", "d", "a", "c", "b", "e"}},
+		{"DESC NULLS LAST", []planner.Order{{Expr: planner.Col("s"), Desc: true, NullsFirst: mboolp(false)}}, nil, 0, []any{"a", "c", "d", "f", "b", "e"}},
+		{"ASC NULLS FIRST", []planner.Order{{Expr: planner.Col("s"), NullsFirst: mboolp(true)}}, nil, 0, []any{"b", "e", "f", "d", "a", "c"}},
+		{"two keys", []planner.Order{{Expr: planner.Col("n"), Desc: true}, {Expr: planner.Col("g0"), Desc: true}}, nil, 0, []any{"f", "c", "e", "b", "a", "d"}},
+		{"expression", []planner.Order{{Expr: planner.Call(planner.OpNeg, planner.Col("n"))}}, nil, 0, []any{"c", "f", "b", "e", "a", "d"}},
+		{"output alias", []planner.Order{{Expr: planner.Col("total"), Desc: true}}, nil, 0, []any{"b", "e", "a", "c", "d", "f"}},
+		{"LIMIT", []planner.Order{{Expr: planner.Col("g0")}}, mi64p(2), 0, []any{"a", "b"}},
+		{"OFFSET", []planner.Order{{Expr: planner.Col("g0")}}, nil, 4, []any{"e", "f"}},
+		{"OFFSET and LIMIT", []planner.Order{{Expr: planner.Col("g0")}}, mi64p(2), 1, []any{"b", "c"}},
+		{"OFFSET past the end", []planner.Order{{Expr: planner.Col("g0")}}, nil, 10, []any{}},
+		{"LIMIT 0", []planner.Order{{Expr: planner.Col("g0")}}, mi64p(0), 0, []any{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			q := finishQuery()
-			q.Merge.Outputs = append(q.Merge.Outputs, mout("total", Col("s")))
+			q.Merge.Outputs = append(q.Merge.Outputs, mout("total", planner.Col("s")))
 			q.Merge.OrderBy, q.Merge.Limit, q.Merge.Offset = tt.order, tt.limit, tt.offset
 			got, err := Merge(context.Background(), q, finishParts(t))
 			if err != nil {
@@ -118,16 +120,16 @@ func TestMergeOrderLimit(t *testing.T) {
 func TestMergeOutputExpressions(t *testing.T) {
 	t.Parallel()
 	q := finishQuery()
-	q.Merge.Outputs = []Output{
-		mout("g0", Col("g0")),
-		mout("per", Call(OpDiv, Col("s"), Col("n"))),
-		mout("lin", Call(OpAdd, Call(OpMul, Col("s"), mint(2)), mint(1))),
-		mout("neg", Call(OpNeg, Col("s"))),
-		mout("half", Call(OpDiv, Col("s"), mfloat(2))),
-		mout("big", Call(OpGt, Col("n"), mint(1))),
+	q.Merge.Outputs = []planner.Output{
+		mout("g0", planner.Col("g0")),
+		mout("per", planner.Call(planner.OpDiv, planner.Col("s"), planner.Col("n"))),
+		mout("lin", planner.Call(planner.OpAdd, planner.Call(planner.OpMul, planner.Col("s"), mint(2)), mint(1))),
+		mout("neg", planner.Call(planner.OpNeg, planner.Col("s"))),
+		mout("half", planner.Call(planner.OpDiv, planner.Col("s"), mfloat(2))),
+		mout("big", planner.Call(planner.OpGt, planner.Col("n"), mint(1))),
 	}
-	q.Merge.Having = Call(OpAnd, Call(OpGt, Col("n"), mint(0)), Call(OpIsNotNull, Col("s")))
-	q.Merge.OrderBy = []Order{{Expr: Col("g0")}}
+	q.Merge.Having = planner.Call(planner.OpAnd, planner.Call(planner.OpGt, planner.Col("n"), mint(0)), planner.Call(planner.OpIsNotNull, planner.Col("s")))
+	q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("g0")}}
 	got, err := Merge(context.Background(), q, finishParts(t))
 	if err != nil {
 		t.Fatal(err)
@@ -149,42 +151,46 @@ func TestMergeEvalErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		mutate  func(q *Query)
+		mutate  func(q *planner.Query)
 		wantIs  error
 		wantSub []string
 	}{
 		{
 			name: "division by zero names the output",
-			mutate: func(q *Query) {
-				q.Merge.Outputs = append(q.Merge.Outputs, mout("ratio", Call(OpDiv, Col("s"), Col("n"))))
+			mutate: func(q *planner.Query) {
+				q.Merge.Outputs = append(q.Merge.Outputs, mout("ratio", planner.Call(planner.OpDiv, planner.Col("s"), planner.Col("n"))))
 			},
 			wantIs:  ErrDivisionByZero,
 			wantSub: []string{`output "ratio"`, "division by zero"},
 		},
 		{
-			name:    "division by zero in HAVING",
-			mutate:  func(q *Query) { q.Merge.Having = Call(OpGt, Call(OpDiv, Col("s"), Col("n")), mint(0)) },
+			name: "division by zero in HAVING",
+			mutate: func(q *planner.Query) {
+				q.Merge.Having = planner.Call(planner.OpGt, planner.Call(planner.OpDiv, planner.Col("s"), planner.Col("n")), mint(0))
+			},
 			wantIs:  ErrDivisionByZero,
 			wantSub: []string{"HAVING", "division by zero"},
 		},
 		{
-			name:    "unknown op",
-			mutate:  func(q *Query) { q.Merge.Outputs[0].Expr = Call(Op("like"), Col("g0"), mstr("x%")) },
+			name: "unknown op",
+			mutate: func(q *planner.Query) {
+				q.Merge.Outputs[0].Expr = planner.Call(planner.Op("like"), planner.Col("g0"), mstr("x%"))
+			},
 			wantSub: []string{`output "g0"`, `unknown op "like"`},
 		},
 		{
 			name:    "unknown column",
-			mutate:  func(q *Query) { q.Merge.OrderBy = []Order{{Expr: Col("zz")}} },
+			mutate:  func(q *planner.Query) { q.Merge.OrderBy = []planner.Order{{Expr: planner.Col("zz")}} },
 			wantSub: []string{"ORDER BY item 1", `column "zz"`},
 		},
 		{
 			name:    "HAVING that is not boolean",
-			mutate:  func(q *Query) { q.Merge.Having = Col("n") },
+			mutate:  func(q *planner.Query) { q.Merge.Having = planner.Col("n") },
 			wantSub: []string{"HAVING", "BIGINT"},
 		},
 		{
 			name:    "negative LIMIT",
-			mutate:  func(q *Query) { q.Merge.Limit = mi64p(-1) },
+			mutate:  func(q *planner.Query) { q.Merge.Limit = mi64p(-1) },
 			wantSub: []string{"LIMIT must not be negative"},
 		},
 	}
@@ -219,14 +225,14 @@ func TestMergeRows(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		q    *Query
+		q    *planner.Query
 		want *Result
 	}{
 		{
 			name: "concat, ORDER BY DESC, LIMIT",
-			q: &Query{Kind: KindRows, Merge: MergePlan{
-				Outputs: []Output{mout("id", Col("p0")), mout("name", Col("p1"))},
-				OrderBy: []Order{{Expr: Col("p0"), Desc: true}},
+			q: &planner.Query{Kind: planner.KindRows, Merge: planner.MergePlan{
+				Outputs: []planner.Output{mout("id", planner.Col("p0")), mout("name", planner.Col("p1"))},
+				OrderBy: []planner.Order{{Expr: planner.Col("p0"), Desc: true}},
 				Limit:   mi64p(3),
 			}},
 			want: &Result{Columns: mcols("id", "BIGINT", "name", "VARCHAR"),
@@ -234,16 +240,16 @@ func TestMergeRows(t *testing.T) {
 		},
 		{
 			name: "ORDER BY an output alias with OFFSET",
-			q: &Query{Kind: KindRows, Merge: MergePlan{
-				Outputs: []Output{mout("name", Col("p1"))},
-				OrderBy: []Order{{Expr: Col("name")}},
+			q: &planner.Query{Kind: planner.KindRows, Merge: planner.MergePlan{
+				Outputs: []planner.Output{mout("name", planner.Col("p1"))},
+				OrderBy: []planner.Order{{Expr: planner.Col("name")}},
 				Offset:  1,
 			}},
 			want: &Result{Columns: mcols("name", "VARCHAR"), Rows: [][]any{{"b"}, {"c"}, {"n"}}},
 		},
 		{
 			name: "star keeps site order",
-			q:    &Query{Kind: KindRows, Star: true},
+			q:    &planner.Query{Kind: planner.KindRows, Star: true},
 			want: &Result{Columns: mcols("p0", "BIGINT", "p1", "VARCHAR"),
 				Rows: [][]any{{int64(3), "c"}, {int64(1), "a"}, {int64(2), "b"}, {nil, "n"}}},
 		},
@@ -264,7 +270,7 @@ func TestMergeRows(t *testing.T) {
 
 func TestMergeRowsMissingColumn(t *testing.T) {
 	t.Parallel()
-	q := &Query{Kind: KindRows, Merge: MergePlan{Outputs: []Output{mout("x", Col("p1"))}}}
+	q := &planner.Query{Kind: planner.KindRows, Merge: planner.MergePlan{Outputs: []planner.Output{mout("x", planner.Col("p1"))}}}
 	_, err := Merge(context.Background(), q, []Partial{
 		mpart("a", mbatch(t, mc("p1", tstr, "x"))),
 		mpart("west", mbatch(t, mc("p0", tstr, "y"))),

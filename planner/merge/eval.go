@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Evaluation errors; Merge wraps them with the output, HAVING or ORDER BY
@@ -24,7 +26,7 @@ type evalFn func(cols [][]any, row int) (any, error)
 type evalNode struct {
 	t   ltype
 	fn  evalFn
-	lit *Value // set when the expression is a literal
+	lit *planner.Value // set when the expression is a literal
 }
 
 // evalScope is the merged namespace: group keys and merged aggregates (or, for
@@ -33,7 +35,7 @@ type evalScope struct {
 	index   map[string]int
 	names   []string
 	types   []ltype
-	aliases map[string]*Expr // output names ORDER BY may use; nil elsewhere
+	aliases map[string]*planner.Expr // output names ORDER BY may use; nil elsewhere
 }
 
 func newEvalScope() *evalScope { return &evalScope{index: map[string]int{}} }
@@ -50,9 +52,9 @@ func (s *evalScope) add(name string, t ltype) error {
 
 // withAliases returns a scope in which output names not shadowed by a
 // namespace column resolve to their output expressions.
-func (s *evalScope) withAliases(outputs []Output) *evalScope {
+func (s *evalScope) withAliases(outputs []planner.Output) *evalScope {
 	c := *s
-	c.aliases = map[string]*Expr{}
+	c.aliases = map[string]*planner.Expr{}
 	for _, o := range outputs {
 		if _, taken := c.aliases[o.Name]; !taken && o.Expr != nil {
 			c.aliases[o.Name] = o.Expr
@@ -61,14 +63,14 @@ func (s *evalScope) withAliases(outputs []Output) *evalScope {
 	return &c
 }
 
-func (s *evalScope) compile(e *Expr) (evalNode, error) {
+func (s *evalScope) compile(e *planner.Expr) (evalNode, error) {
 	if e == nil {
 		return evalNode{}, errors.New("missing expression")
 	}
 	switch e.Op {
-	case OpColumn:
+	case planner.OpColumn:
 		return s.compileColumn(e.Column)
-	case OpLiteral:
+	case planner.OpLiteral:
 		return compileLiteral(e.Value)
 	}
 	args := make([]evalNode, len(e.Args))
@@ -80,30 +82,30 @@ func (s *evalScope) compile(e *Expr) (evalNode, error) {
 		args[i] = c
 	}
 	switch e.Op {
-	case OpAnd, OpOr, OpNot:
+	case planner.OpAnd, planner.OpOr, planner.OpNot:
 		return compileLogic(e.Op, args)
-	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
+	case planner.OpEq, planner.OpNe, planner.OpLt, planner.OpLe, planner.OpGt, planner.OpGe:
 		return compileCompare(e.Op, args)
-	case OpIn, OpNotIn:
+	case planner.OpIn, planner.OpNotIn:
 		return compileIn(e.Op, args)
-	case OpBetween:
+	case planner.OpBetween:
 		return compileBetween(args)
-	case OpIsNull, OpIsNotNull:
+	case planner.OpIsNull, planner.OpIsNotNull:
 		if err := checkArity(e.Op, args, 1, 1); err != nil {
 			return evalNode{}, err
 		}
-		arg, want := args[0].fn, e.Op == OpIsNull
+		arg, want := args[0].fn, e.Op == planner.OpIsNull
 		return evalNode{t: typeBool, fn: func(cols [][]any, row int) (any, error) {
 			v, err := arg(cols, row)
 			return (v == nil) == want, err
 		}}, nil
-	case OpAdd, OpSub, OpMul, OpDiv:
+	case planner.OpAdd, planner.OpSub, planner.OpMul, planner.OpDiv:
 		return compileArith(e.Op, args)
-	case OpNeg:
+	case planner.OpNeg:
 		return compileNeg(args)
-	case OpCase:
+	case planner.OpCase:
 		return compileCase(args)
-	case OpCoalesce:
+	case planner.OpCoalesce:
 		return compileCoalesce(args)
 	}
 	return evalNode{}, fmt.Errorf("unknown op %q", e.Op)
@@ -123,21 +125,21 @@ func (s *evalScope) compileColumn(name string) (evalNode, error) {
 	return evalNode{}, fmt.Errorf("column %q is not in the merged result (it has %s)", name, strings.Join(s.names, ", "))
 }
 
-func compileLiteral(v *Value) (evalNode, error) {
+func compileLiteral(v *planner.Value) (evalNode, error) {
 	if v == nil {
 		return evalNode{}, errors.New("literal without a value")
 	}
 	var t ltype
 	switch v.Kind {
-	case KindNull:
+	case planner.KindNull:
 		t = typeNull
-	case KindBool:
+	case planner.KindBool:
 		t = typeBool
-	case KindInt:
+	case planner.KindInt:
 		t = typeInt
-	case KindFloat:
+	case planner.KindFloat:
 		t = typeFloat
-	case KindString:
+	case planner.KindString:
 		t = typeStr
 	default:
 		return evalNode{}, fmt.Errorf("literal of unknown kind %q", v.Kind)
@@ -145,11 +147,11 @@ func compileLiteral(v *Value) (evalNode, error) {
 	return constNode(t, v.Any(), v), nil
 }
 
-func constNode(t ltype, x any, lit *Value) evalNode {
+func constNode(t ltype, x any, lit *planner.Value) evalNode {
 	return evalNode{t: t, lit: lit, fn: func([][]any, int) (any, error) { return x, nil }}
 }
 
-func checkArity(op Op, args []evalNode, lo, hi int) error {
+func checkArity(op planner.Op, args []evalNode, lo, hi int) error {
 	if len(args) < lo || (hi >= 0 && len(args) > hi) {
 		return fmt.Errorf("op %q has %d operand(s)", op, len(args))
 	}
@@ -159,9 +161,9 @@ func checkArity(op Op, args []evalNode, lo, hi int) error {
 func isBoolType(t ltype) bool { return t.kind == tBool || t.kind == tNull }
 
 // compileLogic implements AND, OR and NOT with SQL's three-valued logic.
-func compileLogic(op Op, args []evalNode) (evalNode, error) {
+func compileLogic(op planner.Op, args []evalNode) (evalNode, error) {
 	lo, hi := 2, -1
-	if op == OpNot {
+	if op == planner.OpNot {
 		lo, hi = 1, 1
 	}
 	if err := checkArity(op, args, lo, hi); err != nil {
@@ -172,7 +174,7 @@ func compileLogic(op Op, args []evalNode) (evalNode, error) {
 			return evalNode{}, fmt.Errorf("operand of %s is %s, not BOOLEAN", strings.ToUpper(string(op)), a.t)
 		}
 	}
-	if op == OpNot {
+	if op == planner.OpNot {
 		arg := args[0].fn
 		return evalNode{t: typeBool, fn: func(cols [][]any, row int) (any, error) {
 			v, err := arg(cols, row)
@@ -183,7 +185,7 @@ func compileLogic(op Op, args []evalNode) (evalNode, error) {
 		}}, nil
 	}
 	// AND stops at false, OR at true; a NULL operand otherwise makes it NULL.
-	decisive := op == OpOr
+	decisive := op == planner.OpOr
 	return evalNode{t: typeBool, fn: func(cols [][]any, row int) (any, error) {
 		sawNull := false
 		for _, a := range args {
@@ -223,7 +225,7 @@ func checkComparable(a, b *evalNode) error {
 }
 
 func coerceTimeLiteral(c *evalNode, to ltype) error {
-	if !to.temporal() || c.lit == nil || c.lit.Kind != KindString {
+	if !to.temporal() || c.lit == nil || c.lit.Kind != planner.KindString {
 		return nil
 	}
 	s := strings.TrimSpace(c.lit.Str)
@@ -236,16 +238,16 @@ func coerceTimeLiteral(c *evalNode, to ltype) error {
 	return fmt.Errorf("cannot read %q as %s", c.lit.Str, to)
 }
 
-var cmpTests = map[Op]func(int) bool{
-	OpEq: func(c int) bool { return c == 0 },
-	OpNe: func(c int) bool { return c != 0 },
-	OpLt: func(c int) bool { return c < 0 },
-	OpLe: func(c int) bool { return c <= 0 },
-	OpGt: func(c int) bool { return c > 0 },
-	OpGe: func(c int) bool { return c >= 0 },
+var cmpTests = map[planner.Op]func(int) bool{
+	planner.OpEq: func(c int) bool { return c == 0 },
+	planner.OpNe: func(c int) bool { return c != 0 },
+	planner.OpLt: func(c int) bool { return c < 0 },
+	planner.OpLe: func(c int) bool { return c <= 0 },
+	planner.OpGt: func(c int) bool { return c > 0 },
+	planner.OpGe: func(c int) bool { return c >= 0 },
 }
 
-func compileCompare(op Op, args []evalNode) (evalNode, error) {
+func compileCompare(op planner.Op, args []evalNode) (evalNode, error) {
 	if err := checkArity(op, args, 2, 2); err != nil {
 		return evalNode{}, err
 	}
@@ -272,7 +274,7 @@ func compileCompare(op Op, args []evalNode) (evalNode, error) {
 
 // compileIn implements [NOT] IN: true on a match, else NULL if the operand
 // or any item is NULL, else false (NOT IN negates).
-func compileIn(op Op, args []evalNode) (evalNode, error) {
+func compileIn(op planner.Op, args []evalNode) (evalNode, error) {
 	if err := checkArity(op, args, 2, -1); err != nil {
 		return evalNode{}, err
 	}
@@ -281,7 +283,7 @@ func compileIn(op Op, args []evalNode) (evalNode, error) {
 			return evalNode{}, err
 		}
 	}
-	x, items, not := args[0].fn, slices.Clone(args[1:]), op == OpNotIn
+	x, items, not := args[0].fn, slices.Clone(args[1:]), op == planner.OpNotIn
 	return evalNode{t: typeBool, fn: func(cols [][]any, row int) (any, error) {
 		v, err := x(cols, row)
 		if v == nil || err != nil {
@@ -314,16 +316,16 @@ func compileIn(op Op, args []evalNode) (evalNode, error) {
 
 // compileBetween is x >= low AND x <= high.
 func compileBetween(args []evalNode) (evalNode, error) {
-	if err := checkArity(OpBetween, args, 3, 3); err != nil {
+	if err := checkArity(planner.OpBetween, args, 3, 3); err != nil {
 		return evalNode{}, err
 	}
-	ge, err := compileCompare(OpGe, []evalNode{args[0], args[1]})
+	ge, err := compileCompare(planner.OpGe, []evalNode{args[0], args[1]})
 	if err != nil {
 		return evalNode{}, err
 	}
-	le, err := compileCompare(OpLe, []evalNode{args[0], args[2]})
+	le, err := compileCompare(planner.OpLe, []evalNode{args[0], args[2]})
 	if err != nil {
 		return evalNode{}, err
 	}
-	return compileLogic(OpAnd, []evalNode{ge, le})
+	return compileLogic(planner.OpAnd, []evalNode{ge, le})
 }

@@ -1,4 +1,4 @@
-package planner
+package merge
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 func TestDecimalString(t *testing.T) {
@@ -90,7 +92,7 @@ func TestMergeResultJSON(t *testing.T) {
 		mpart("a", mbatch(t, mc("a0", ti64, math.MaxInt64), mc("a1", tdec(20, 2), "0.10"))),
 		mpart("b", mbatch(t, mc("a0", ti64, math.MaxInt64), mc("a1", tdec(20, 2), "0.20"))),
 	}
-	q := mquery(nil, []MergeAgg{magg("s", MergeSum, "a0"), magg("d", MergeSum, "a1")})
+	q := mquery(nil, []planner.MergeAgg{magg("s", planner.MergeSum, "a0"), magg("d", planner.MergeSum, "a1")})
 	r, err := Merge(context.Background(), q, parts)
 	if err != nil {
 		t.Fatal(err)
