@@ -17,6 +17,8 @@ import (
 
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // conformanceHarness is what the conformance suite needs from an engine
@@ -169,19 +171,19 @@ var confCases = []struct {
 // runConformance runs the suite against one engine.
 func runConformance(t *testing.T, h conformanceHarness) {
 	e := h.Open(t, []confTable{confSales})
-	d, err := planner.DialectByName(e.Dialect())
+	d, err := render.DialectByName(e.Dialect())
 	if err != nil {
 		t.Fatalf("engine dialect: %v", err)
 	}
 	t.Run("answers", func(t *testing.T) {
 		for _, tc := range confCases {
 			t.Run(tc.name, func(t *testing.T) {
-				q, err := planner.Parse(tc.sql)
+				q, err := sqlfront.Parse(tc.sql)
 				if err != nil {
 					t.Fatalf("parse: %v", err)
 				}
 				sp := planner.Split(q, []string{"conf"}, planner.SubPlanMeta{QueryID: "conformance"})[0]
-				sqlText, args, err := planner.Render(sp, d)
+				sqlText, args, err := render.Render(sp, d)
 				if err != nil {
 					t.Fatalf("render: %v", err)
 				}

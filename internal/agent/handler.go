@@ -15,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -22,7 +23,7 @@ import (
 type handler struct {
 	site    string
 	engine  enginebridge.Engine
-	dialect planner.Dialect
+	dialect render.Dialect
 	policy  evaluator
 	audit   *audit.Log
 	timeout time.Duration
@@ -165,7 +166,7 @@ func (h *handler) render(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 	if err != nil {
 		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}
-	sql, args, err := planner.Render(psp, dialect)
+	sql, args, err := render.Render(psp, dialect)
 	if err != nil {
 		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // Answer is a federated query's result.
@@ -150,7 +151,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 // parse parses sql, turning a refusal into the analyst's parse_error with
 // its position.
 func parse(sql string) (*planner.Query, error) {
-	q, err := planner.Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		var pe *planner.Error
 		if errors.As(err, &pe) {
@@ -172,7 +173,7 @@ func (c *Coordinator) plan(ctx context.Context, sql string) (q *planner.Query, p
 	}
 	names := c.siteNames()
 	c.ensureCatalogs(ctx, planner.Participants(q, names))
-	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
+	if err := sqlfront.CheckJoinSites(q, names, c.siteHas); err != nil {
 		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
 	}
 	participants, lacking = planner.ParticipantsByCatalog(q, names, c.siteHas)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // Explanation is what EXPLAIN shows: the logical plan, each participating
@@ -76,13 +77,13 @@ func Explain(q *planner.Query, sites []SiteDialect, meta planner.SubPlanMeta) (*
 	}
 	ex := &Explanation{Merge: q.Merge, Logical: LogicalPlan{Table: q.Table, Kind: q.Kind}}
 	if q.Filter != nil {
-		ex.Logical.Filter = planner.Describe(q.Filter)
+		ex.Logical.Filter = render.Describe(q.Filter)
 	}
 	for _, g := range q.GroupBy {
-		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+planner.Describe(g.Expr))
+		ex.Logical.GroupBy = append(ex.Logical.GroupBy, g.Name+" = "+render.Describe(g.Expr))
 	}
 	for _, p := range q.Partials {
-		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+planner.DescribeOutput(p))
+		ex.Logical.Partials = append(ex.Logical.Partials, p.Name+" = "+render.DescribeOutput(p))
 	}
 	part, lacking := planner.ParticipantsByCatalog(q, names, has)
 	ex.Lacking = lacking
@@ -104,11 +105,11 @@ func Explain(q *planner.Query, sites []SiteDialect, meta planner.SubPlanMeta) (*
 			name = "duckdb"
 		}
 		se := SiteExplain{Site: sp.Site, Dialect: name}
-		d, err := planner.DialectByName(name)
+		d, err := render.DialectByName(name)
 		if err != nil {
 			return nil, fmt.Errorf("explain: site %q: %w", sp.Site, err)
 		}
-		if se.SQL, se.Args, err = planner.Render(sp, d); err != nil {
+		if se.SQL, se.Args, err = render.Render(sp, d); err != nil {
 			se.Error = err.Error()
 		}
 		ex.Sites = append(ex.Sites, se)
@@ -138,17 +139,17 @@ func describeMerge(q *planner.Query) []string {
 		}
 	}
 	if m.Having != nil {
-		out = append(out, "HAVING "+planner.Describe(m.Having))
+		out = append(out, "HAVING "+render.Describe(m.Having))
 	}
 	var outs []string
 	for _, o := range m.Outputs {
-		outs = append(outs, planner.Describe(o.Expr)+" AS "+planner.DescribeIdent(o.Name))
+		outs = append(outs, render.Describe(o.Expr)+" AS "+render.DescribeIdent(o.Name))
 	}
 	out = append(out, "SELECT "+strings.Join(outs, ", "))
 	if len(m.OrderBy) > 0 {
 		var ob []string
 		for _, o := range m.OrderBy {
-			s := planner.Describe(o.Expr)
+			s := render.Describe(o.Expr)
 			if o.Desc {
 				s += " DESC"
 			}

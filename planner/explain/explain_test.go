@@ -6,13 +6,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestExplain(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT region, avg(amount) AS mean FROM sales WHERE _site <> 'c' AND status = 'it''s' GROUP BY region HAVING count(*) > 5 ORDER BY mean DESC LIMIT 3`)
+	q, err := sqlfront.Parse(`SELECT region, avg(amount) AS mean FROM sales WHERE _site <> 'c' AND status = 'it''s' GROUP BY region HAVING count(*) > 5 ORDER BY mean DESC LIMIT 3`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestExplain(t *testing.T) {
 
 func TestExplainShowsSketches(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT region, COUNT(DISTINCT customer_id), percentile_cont(0.9) WITHIN GROUP (ORDER BY amount) FROM sales GROUP BY region`)
+	q, err := sqlfront.Parse(`SELECT region, COUNT(DISTINCT customer_id), percentile_cont(0.9) WITHIN GROUP (ORDER BY amount) FROM sales GROUP BY region`)
 	if err != nil {
 		t.Fatal(err)
 	}

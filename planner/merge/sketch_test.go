@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestParseSketchAggregates(t *testing.T) {
@@ -41,7 +42,7 @@ func TestParseSketchAggregates(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			q, err := planner.Parse(tc.sql)
+			q, err := sqlfront.Parse(tc.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +70,7 @@ func formatQ(q float64) string {
 
 func TestSketchPolicyColumnUses(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT region, COUNT(DISTINCT customer_id), approx_quantile(amount, 0.5) FROM sales GROUP BY region`)
+	q, err := sqlfront.Parse(`SELECT region, COUNT(DISTINCT customer_id), approx_quantile(amount, 0.5) FROM sales GROUP BY region`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ const sketchFoldSQL = `SELECT region, COUNT(DISTINCT x) AS d, approx_quantile(x,
 // partials re-aggregate exactly.
 func TestFoldAndMergeSketches(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(sketchFoldSQL)
+	q, err := sqlfront.Parse(sketchFoldSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestFoldAndMergeSketches(t *testing.T) {
 // engine returned none, with an empty sketch.
 func TestFoldGlobalOverNoRows(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT COUNT(DISTINCT x), approx_quantile(x, 0.5), count(*) FROM t`)
+	q, err := sqlfront.Parse(`SELECT COUNT(DISTINCT x), approx_quantile(x, 0.5), count(*) FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestFoldGlobalOverNoRows(t *testing.T) {
 // statistic at its rank.
 func TestSketchErrorBounds(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT COUNT(DISTINCT x) AS d, approx_quantile(x, 0.5) AS p50, approx_quantile(x, 0.9) AS p90, approx_quantile(x, 0.99) AS p99, count(*) AS n FROM t`)
+	q, err := sqlfront.Parse(`SELECT COUNT(DISTINCT x) AS d, approx_quantile(x, 0.5) AS p50, approx_quantile(x, 0.9) AS p90, approx_quantile(x, 0.99) AS p99, count(*) AS n FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestSketchErrorBounds(t *testing.T) {
 
 func TestSketchRefusesBadPartials(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT COUNT(DISTINCT x) FROM t`)
+	q, err := sqlfront.Parse(`SELECT COUNT(DISTINCT x) FROM t`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func TestSketchSizes(t *testing.T) {
 // under the Flight message limit) and merge to one row per group.
 func TestFoldSplitsManyGroups(t *testing.T) {
 	t.Parallel()
-	q, err := planner.Parse(`SELECT k, COUNT(DISTINCT x) AS d FROM t GROUP BY k`)
+	q, err := sqlfront.Parse(`SELECT k, COUNT(DISTINCT x) AS d FROM t GROUP BY k`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
@@ -7,16 +7,18 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // scope says how one clause resolves column names and aggregates.
 type scope struct {
 	clause string
 	// column resolves a (qualifier-stripped) column name at loc.
-	column func(name string, loc int32) (*Expr, error)
+	column func(name string, loc int32) (*planner.Expr, error)
 	// aggregate translates an aggregate call; nil means aggregates are
 	// refused in this clause.
-	aggregate func(fc *pg_query.FuncCall, name string) (*Expr, error)
+	aggregate func(fc *pg_query.FuncCall, name string) (*planner.Expr, error)
 	// arithmetic allows + - * / over non-literals.
 	arithmetic bool
 	// site marks a clause the sites compute (WHERE, group keys, aggregate
@@ -25,7 +27,7 @@ type scope struct {
 	site bool
 	// groupKey, when set, resolves a whole subexpression that equals a
 	// group key (merge-side clauses: "SELECT x + 1 ... GROUP BY x + 1").
-	groupKey func(n *pg_query.Node) (*Expr, bool)
+	groupKey func(n *pg_query.Node) (*planner.Expr, bool)
 }
 
 func (p *parser) whereScope() *scope {
@@ -35,12 +37,12 @@ func (p *parser) whereScope() *scope {
 // siteScope resolves columns of the table, for a clause the sites compute.
 func (p *parser) siteScope(clause string) *scope {
 	return &scope{clause: clause, arithmetic: true, site: true,
-		column: func(name string, _ int32) (*Expr, error) { return Col(name), nil }}
+		column: func(name string, _ int32) (*planner.Expr, error) { return planner.Col(name), nil }}
 }
 
-var comparisonOps = map[string]Op{"=": OpEq, "<>": OpNe, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe}
+var comparisonOps = map[string]planner.Op{"=": planner.OpEq, "<>": planner.OpNe, "!=": planner.OpNe, "<": planner.OpLt, "<=": planner.OpLe, ">": planner.OpGt, ">=": planner.OpGe}
 
-var arithmeticOps = map[string]Op{"+": OpAdd, "-": OpSub, "*": OpMul, "/": OpDiv}
+var arithmeticOps = map[string]planner.Op{"+": planner.OpAdd, "-": planner.OpSub, "*": planner.OpMul, "/": planner.OpDiv}
 
 // aggregateFuncs are the aggregate functions the planner can split.
 var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true,
@@ -51,13 +53,13 @@ var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "m
 
 // varianceMerges maps variance aggregates (PostgreSQL's names; variance and
 // stddev are the sample forms) to their merge function.
-var varianceMerges = map[string]MergeFunc{
-	"var_pop": MergeVarPop, "var_samp": MergeVarSamp, "variance": MergeVarSamp,
-	"stddev_pop": MergeStddevPop, "stddev_samp": MergeStddevSamp, "stddev": MergeStddevSamp,
+var varianceMerges = map[string]planner.MergeFunc{
+	"var_pop": planner.MergeVarPop, "var_samp": planner.MergeVarSamp, "variance": planner.MergeVarSamp,
+	"stddev_pop": planner.MergeStddevPop, "stddev_samp": planner.MergeStddevSamp, "stddev": planner.MergeStddevSamp,
 }
 
 // expr translates a scalar expression of the parse tree.
-func (p *parser) expr(n *pg_query.Node, sc *scope) (*Expr, error) {
+func (p *parser) expr(n *pg_query.Node, sc *scope) (*planner.Expr, error) {
 	if sc.groupKey != nil {
 		if e, ok := sc.groupKey(n); ok {
 			return e, nil
@@ -77,7 +79,7 @@ func (p *parser) expr(n *pg_query.Node, sc *scope) (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Lit(v), nil
+		return planner.Lit(v), nil
 	case *pg_query.Node_AExpr:
 		return p.aExpr(x.AExpr, sc)
 	case *pg_query.Node_BoolExpr:
@@ -88,9 +90,9 @@ func (p *parser) expr(n *pg_query.Node, sc *scope) (*Expr, error) {
 			return nil, err
 		}
 		if x.NullTest.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL {
-			return Call(OpIsNotNull, arg), nil
+			return planner.Call(planner.OpIsNotNull, arg), nil
 		}
-		return Call(OpIsNull, arg), nil
+		return planner.Call(planner.OpIsNull, arg), nil
 	case *pg_query.Node_FuncCall:
 		return p.funcCall(x.FuncCall, sc)
 	default:
@@ -128,8 +130,8 @@ func (p *parser) columnName(cr *pg_query.ColumnRef) (string, error) {
 	}
 }
 
-func (p *parser) boolExpr(b *pg_query.BoolExpr, sc *scope) (*Expr, error) {
-	args := make([]*Expr, 0, len(b.Args))
+func (p *parser) boolExpr(b *pg_query.BoolExpr, sc *scope) (*planner.Expr, error) {
+	args := make([]*planner.Expr, 0, len(b.Args))
 	for _, a := range b.Args {
 		e, err := p.expr(a, sc)
 		if err != nil {
@@ -139,11 +141,11 @@ func (p *parser) boolExpr(b *pg_query.BoolExpr, sc *scope) (*Expr, error) {
 	}
 	switch b.Boolop {
 	case pg_query.BoolExprType_AND_EXPR:
-		return Call(OpAnd, args...), nil
+		return planner.Call(planner.OpAnd, args...), nil
 	case pg_query.BoolExprType_OR_EXPR:
-		return Call(OpOr, args...), nil
+		return planner.Call(planner.OpOr, args...), nil
 	default:
-		return Call(OpNot, args...), nil
+		return planner.Call(planner.OpNot, args...), nil
 	}
 }
 
@@ -159,7 +161,7 @@ var refusedExprKinds = map[pg_query.A_Expr_Kind]string{
 	pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM: "NOT BETWEEN SYMMETRIC",
 }
 
-func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
+func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*planner.Expr, error) {
 	if name, ok := refusedExprKinds[a.Kind]; ok {
 		return nil, p.refuse(a.Location, name, name+" is not supported", "use =, <>, <, <=, >, >=, IN, BETWEEN or IS NULL")
 	}
@@ -176,9 +178,9 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := Call(OpBetween, args...)
+		e := planner.Call(planner.OpBetween, args...)
 		if a.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN {
-			e = Call(OpNot, e)
+			e = planner.Call(planner.OpNot, e)
 		}
 		return e, nil
 	case pg_query.A_Expr_Kind_AEXPR_LIKE:
@@ -207,8 +209,8 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := Call(cmp, args...)
-	if cmp == OpDiv && sc.site && !DivisionOK(e) {
+	e := planner.Call(cmp, args...)
+	if cmp == planner.OpDiv && sc.site && !planner.DivisionOK(e) {
 		return nil, p.refuse(a.Location, "division", "division of a column in "+sc.clause+" needs operands of known type: PostgreSQL truncates integer division and other engines do not",
 			"write CAST(x AS double precision) / y for a fraction, or CAST(x AS bigint) / y to truncate")
 	}
@@ -217,7 +219,7 @@ func (p *parser) aExpr(a *pg_query.A_Expr, sc *scope) (*Expr, error) {
 
 // unary handles prefix - and +. Negating a numeric literal folds into the
 // literal, so "-(5)" is allowed even where arithmetic is not.
-func (p *parser) unary(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
+func (p *parser) unary(a *pg_query.A_Expr, op string, sc *scope) (*planner.Expr, error) {
 	if op != "-" && op != "+" {
 		return nil, p.refuse(a.Location, fmt.Sprintf("operator %q", op), "this prefix operator is not supported", "")
 	}
@@ -225,12 +227,12 @@ func (p *parser) unary(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) 
 	if err != nil {
 		return nil, err
 	}
-	if arg.Op == OpLiteral && (arg.Value.Kind == KindInt || arg.Value.Kind == KindFloat) {
+	if arg.Op == planner.OpLiteral && (arg.Value.Kind == planner.KindInt || arg.Value.Kind == planner.KindFloat) {
 		if op == "+" {
 			return arg, nil
 		}
 		v := *arg.Value
-		if v.Kind == KindInt {
+		if v.Kind == planner.KindInt {
 			if v.Int == math.MinInt64 {
 				return nil, p.refuse(a.Location, "integer literal", "integer is out of range", "use a value between -9223372036854775808 and 9223372036854775807")
 			}
@@ -238,7 +240,7 @@ func (p *parser) unary(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) 
 		} else {
 			v.Float = -v.Float
 		}
-		return Lit(v), nil
+		return planner.Lit(v), nil
 	}
 	if !sc.arithmetic {
 		return nil, p.refuse(a.Location, fmt.Sprintf("operator %q", op), "arithmetic is not supported in "+sc.clause, "compare columns with literals here")
@@ -246,11 +248,11 @@ func (p *parser) unary(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) 
 	if op == "+" {
 		return arg, nil
 	}
-	return Call(OpNeg, arg), nil
+	return planner.Call(planner.OpNeg, arg), nil
 }
 
 // inList translates x [NOT] IN (literal, ...).
-func (p *parser) inList(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
+func (p *parser) inList(a *pg_query.A_Expr, op string, sc *scope) (*planner.Expr, error) {
 	list := a.Rexpr.GetList()
 	if list == nil || len(list.Items) == 0 {
 		return nil, p.refuse(a.Location, "IN", "IN needs a list of literals", "write x IN (1, 2)")
@@ -259,27 +261,27 @@ func (p *parser) inList(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error)
 	if err != nil {
 		return nil, err
 	}
-	args := []*Expr{operand}
+	args := []*planner.Expr{operand}
 	for _, item := range list.Items {
-		e, err := p.expr(item, &scope{clause: "an IN list", column: func(_ string, loc int32) (*Expr, error) {
+		e, err := p.expr(item, &scope{clause: "an IN list", column: func(_ string, loc int32) (*planner.Expr, error) {
 			return nil, p.refuse(loc, "IN list item", "IN lists may contain only literals", "write x IN (1, 2)")
 		}})
 		if err != nil {
 			return nil, err
 		}
-		if e.Op != OpLiteral {
+		if e.Op != planner.OpLiteral {
 			return nil, p.refuse(nodeLoc(item), "IN list item", "IN lists may contain only literals", "write x IN (1, 2)")
 		}
 		args = append(args, e)
 	}
 	if op == "<>" {
-		return Call(OpNotIn, args...), nil
+		return planner.Call(planner.OpNotIn, args...), nil
 	}
-	return Call(OpIn, args...), nil
+	return planner.Call(planner.OpIn, args...), nil
 }
 
-func (p *parser) exprs(sc *scope, nodes ...*pg_query.Node) ([]*Expr, error) {
-	out := make([]*Expr, 0, len(nodes))
+func (p *parser) exprs(sc *scope, nodes ...*pg_query.Node) ([]*planner.Expr, error) {
+	out := make([]*planner.Expr, 0, len(nodes))
 	for _, n := range nodes {
 		e, err := p.expr(n, sc)
 		if err != nil {
@@ -299,7 +301,7 @@ func operatorName(name []*pg_query.Node) string {
 }
 
 // funcCall checks a function call and hands aggregates to the scope.
-func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
+func (p *parser) funcCall(fc *pg_query.FuncCall, sc *scope) (*planner.Expr, error) {
 	name := operatorName(fc.Funcname)
 	if fc.Over != nil {
 		return nil, p.refuse(fc.Location, "window function", "window functions are not supported", "aggregate with GROUP BY instead")

@@ -1,14 +1,16 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // describeQuery renders a Query compactly, one clause per line, so that table
 // tests can state whole plans readably and cmp.Diff shows which part moved.
-func describeQuery(q *Query) string {
+func describeQuery(q *planner.Query) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", q.Kind, q.Table)
 	if q.Star {
@@ -67,7 +69,7 @@ func describeQuery(q *Query) string {
 	return b.String()
 }
 
-func fmtOutputs(cols []OutputColumn) string {
+func fmtOutputs(cols []planner.OutputColumn) string {
 	var parts []string
 	for _, c := range cols {
 		switch {
@@ -84,21 +86,21 @@ func fmtOutputs(cols []OutputColumn) string {
 
 // fmtExpr writes columns bare, strings quoted, floats with a trailing "f" and
 // every op as (op args...).
-func fmtExpr(e *Expr) string {
+func fmtExpr(e *planner.Expr) string {
 	if e == nil {
 		return "<nil>"
 	}
 	switch e.Op {
-	case OpColumn:
+	case planner.OpColumn:
 		return e.Column
-	case OpLiteral:
+	case planner.OpLiteral:
 		v := e.Value
 		switch v.Kind {
-		case KindNull:
+		case planner.KindNull:
 			return "NULL"
-		case KindString:
+		case planner.KindString:
 			return strconv.Quote(v.Str)
-		case KindFloat:
+		case planner.KindFloat:
 			return strconv.FormatFloat(v.Float, 'g', -1, 64) + "f"
 		default:
 			return fmt.Sprint(v.Any())

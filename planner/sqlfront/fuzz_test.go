@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"errors"
@@ -7,6 +7,10 @@ import (
 	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // FuzzParsePlanRender checks that no input makes the planner panic, that
@@ -20,8 +24,8 @@ func FuzzParsePlanRender(f *testing.F) {
 	for _, tc := range refusedQueries {
 		f.Add(tc.sql)
 	}
-	for _, tc := range renderCases {
-		f.Add(tc.sql)
+	for _, tc := range plantest.RenderCases {
+		f.Add(tc.SQL)
 	}
 	f.Add(`SELECT region, count(*) FROM sales WHERE region = '''; DROP TABLE sales; --' GROUP BY region`)
 	f.Add(`SELECT * FROM sales WHERE note = E'\x27 OR 1=1' OR note = $$'x'$$`)
@@ -33,7 +37,7 @@ func FuzzParsePlanRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sql string) {
 		q, err := Parse(sql)
 		if err != nil {
-			var pe *Error
+			var pe *planner.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse(%q) error %T %v, want *planner.Error", sql, err, err)
 			}
@@ -42,11 +46,11 @@ func FuzzParsePlanRender(f *testing.F) {
 			}
 			return
 		}
-		sp := Split(q, []string{"site"}, testMeta())[0]
-		for _, d := range []Dialect{DuckDB{}, Postgres{}, MySQL{}} {
-			out, _, err := Render(sp, d)
+		sp := planner.Split(q, []string{"site"}, plantest.Meta())[0]
+		for _, d := range []render.Dialect{render.DuckDB{}, render.Postgres{}, render.MySQL{}} {
+			out, _, err := render.Render(sp, d)
 			if err != nil {
-				if errors.Is(err, errNoCast) || errors.Is(err, errNoDateTrunc) {
+				if errors.Is(err, render.ErrNoCast) || errors.Is(err, render.ErrNoDateTrunc) {
 					continue // e.g. MySQL has no CAST to boolean: refused, not mis-rendered
 				}
 				t.Fatalf("Parse accepted %q but Render (%s) failed: %v", sql, d.Name(), err)
@@ -69,10 +73,10 @@ func FuzzParsePlanRender(f *testing.F) {
 		// plain literal (Spark: no quote or backslash inside; Flink: quotes
 		// doubled), and the text must still hold no statement separator
 		// outside literals and identifiers.
-		for _, d := range []Dialect{Spark{}, Flink{}} {
-			out, _, err := Render(sp, d)
+		for _, d := range []render.Dialect{render.Spark{}, render.Flink{}} {
+			out, _, err := render.Render(sp, d)
 			if err != nil {
-				if errors.Is(err, errNoCast) || errors.Is(err, errNoDateTrunc) {
+				if errors.Is(err, render.ErrNoCast) || errors.Is(err, render.ErrNoDateTrunc) {
 					continue
 				}
 				t.Fatalf("Parse accepted %q but Render (%s) failed: %v", sql, d.Name(), err)

@@ -1,13 +1,17 @@
-package planner
+package render
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
 
 // column writes a column reference: in a join plan "table.column" becomes
 // "table"."column" (the tables are not aliased, so the physical table name
 // qualifies), elsewhere the name is one identifier.
 func (r *renderer) column(name string) error {
 	if r.qualified {
-		if t, c, ok := SplitQualified(name); ok {
+		if t, c, ok := planner.SplitQualified(name); ok {
 			if err := r.ident(t); err != nil {
 				return err
 			}
@@ -18,11 +22,11 @@ func (r *renderer) column(name string) error {
 	return r.ident(name)
 }
 
-var joinSQL = map[JoinKind]string{JoinInner: " JOIN ", JoinLeft: " LEFT JOIN "}
+var joinSQL = map[planner.JoinKind]string{planner.JoinInner: " JOIN ", planner.JoinLeft: " LEFT JOIN "}
 
 // from writes the FROM clause's source: the table, or the two joined
 // tables with their key equalities.
-func (r *renderer) from(sp *SubPlan) error {
+func (r *renderer) from(sp *planner.SubPlan) error {
 	if err := r.ident(sp.Table); err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -44,11 +48,11 @@ func (r *renderer) from(sp *SubPlan) error {
 			r.b.WriteString(" AND ")
 		}
 		r.b.WriteString("(")
-		if err := r.column(QualifiedColumn(sp.Table, k.Left)); err != nil {
+		if err := r.column(planner.QualifiedColumn(sp.Table, k.Left)); err != nil {
 			return err
 		}
 		r.b.WriteString(" = ")
-		if err := r.column(QualifiedColumn(j.Table, k.Right)); err != nil {
+		if err := r.column(planner.QualifiedColumn(j.Table, k.Right)); err != nil {
 			return err
 		}
 		r.b.WriteString(")")

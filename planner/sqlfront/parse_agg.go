@@ -1,17 +1,19 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // aggregateQuery builds a KindAggregate plan: group keys and partial
 // aggregates for the sites, merge aggregates and outputs for the coordinator.
 func (p *parser) aggregateQuery(sel *pg_query.SelectStmt) error {
 	q := p.q
-	q.Kind = KindAggregate
+	q.Kind = planner.KindAggregate
 	targets, err := p.targets(sel.TargetList)
 	if err != nil {
 		return err
@@ -27,13 +29,13 @@ func (p *parser) aggregateQuery(sel *pg_query.SelectStmt) error {
 	// Every aggregate plan carries COUNT(*) so that a site can suppress small
 	// groups whatever the analyst asked for; it is a0 so that an analyst's
 	// own COUNT(*) reuses it.
-	q.CountColumn = p.partial(AggCountStar, nil)
+	q.CountColumn = p.partial(planner.AggCountStar, nil)
 	for _, rt := range targets {
 		e, err := p.expr(rt.Val, p.mergeScope("SELECT", targets))
 		if err != nil {
 			return err
 		}
-		q.Merge.Outputs = append(q.Merge.Outputs, Output{Name: outputName(rt), Expr: e})
+		q.Merge.Outputs = append(q.Merge.Outputs, planner.Output{Name: outputName(rt), Expr: e})
 	}
 	if sel.HavingClause != nil {
 		h, err := p.expr(sel.HavingClause, p.mergeScope("HAVING", targets))
@@ -94,19 +96,19 @@ func (p *parser) groupBy(items []*pg_query.Node, targets []*pg_query.ResTarget) 
 		if err != nil {
 			return err
 		}
-		key := ExprKey(e)
+		key := planner.ExprKey(e)
 		if keyIndex(p.keys, key) >= 0 {
 			continue
 		}
 		name := fmt.Sprintf("g%d", len(p.keys))
 		p.keys = append(p.keys, key)
-		p.q.GroupBy = append(p.q.GroupBy, OutputColumn{Name: name, Expr: e})
+		p.q.GroupBy = append(p.q.GroupBy, planner.OutputColumn{Name: name, Expr: e})
 		p.q.Merge.Keys = append(p.q.Merge.Keys, name)
 	}
 	return nil
 }
 
-func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*Expr, error) {
+func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*planner.Expr, error) {
 	loc := nodeLoc(item)
 	if item.GetGroupingSet() != nil {
 		return nil, p.refuse(loc, constructName(item), "ROLLUP, CUBE and GROUPING SETS are not supported", "group by column names")
@@ -117,7 +119,7 @@ func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*
 		if err != nil {
 			return nil, err
 		}
-		if v.Kind != KindInt {
+		if v.Kind != planner.KindInt {
 			return nil, p.refuse(loc, "GROUP BY constant", "non-integer constant in GROUP BY", "group by column names or select-list positions")
 		}
 		if v.Int < 1 || v.Int > int64(len(targets)) {
@@ -140,7 +142,7 @@ func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*
 	if err != nil {
 		return nil, err
 	}
-	if e.Op == OpLiteral {
+	if e.Op == planner.OpLiteral {
 		return nil, p.refuse(loc, "GROUP BY constant", "grouping by a constant is not supported", "group by column names or expressions over them")
 	}
 	if len(e.Columns(nil)) == 0 {
@@ -152,7 +154,7 @@ func (p *parser) groupKey(item *pg_query.Node, targets []*pg_query.ResTarget) (*
 // matchGroupKey resolves n to a group key when n, read as a site-side
 // expression, equals one. Refusals are not reported here: an expression that
 // is not a key is translated (and refused if need be) by the caller.
-func (p *parser) matchGroupKey(n *pg_query.Node) (*Expr, bool) {
+func (p *parser) matchGroupKey(n *pg_query.Node) (*planner.Expr, bool) {
 	switch n.Node.(type) {
 	case *pg_query.Node_AConst:
 		return nil, false
@@ -164,8 +166,8 @@ func (p *parser) matchGroupKey(n *pg_query.Node) (*Expr, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if i := keyIndex(p.keys, ExprKey(e)); i >= 0 {
-		return Col(p.q.GroupBy[i].Name), true
+	if i := keyIndex(p.keys, planner.ExprKey(e)); i >= 0 {
+		return planner.Col(p.q.GroupBy[i].Name), true
 	}
 	return nil, false
 }
@@ -177,9 +179,9 @@ func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope
 		clause:     clause,
 		arithmetic: true,
 		groupKey:   p.matchGroupKey,
-		column: func(name string, loc int32) (*Expr, error) {
-			if i := keyIndex(p.keys, ExprKey(Col(name))); i >= 0 {
-				return Col(p.q.GroupBy[i].Name), nil
+		column: func(name string, loc int32) (*planner.Expr, error) {
+			if i := keyIndex(p.keys, planner.ExprKey(planner.Col(name))); i >= 0 {
+				return planner.Col(p.q.GroupBy[i].Name), nil
 			}
 			hint := "add it to GROUP BY or wrap it in an aggregate"
 			if clause == "HAVING" {
@@ -198,7 +200,7 @@ func (p *parser) mergeScope(clause string, targets []*pg_query.ResTarget) *scope
 
 // aggregate splits one aggregate call into partials and a merge aggregate,
 // and returns a reference to the merge aggregate.
-func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
+func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*planner.Expr, error) {
 	upper := strings.ToUpper(name)
 	if e, handled, err := p.sketchAggregate(fc, name); handled {
 		return e, err
@@ -213,7 +215,7 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	case fc.AggStar && name != "count":
 		return nil, p.refuse(fc.Location, upper+"(*)", "only COUNT accepts *", fmt.Sprintf("write %s(column)", upper))
 	case fc.AggStar:
-		return Col(p.merge(MergeCount, p.partial(AggCountStar, nil))), nil
+		return planner.Col(p.merge(planner.MergeCount, p.partial(planner.AggCountStar, nil))), nil
 	case len(fc.Args) != 1:
 		return nil, p.refuse(fc.Location, upper+"()", upper+" takes exactly one argument", fmt.Sprintf("write %s(column)", upper))
 	}
@@ -221,9 +223,9 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if name == "count" && arg.Op == OpLiteral && arg.Value.Kind != KindNull {
+	if name == "count" && arg.Op == planner.OpLiteral && arg.Value.Kind != planner.KindNull {
 		// COUNT(1) counts rows, like COUNT(*).
-		return Col(p.merge(MergeCount, p.partial(AggCountStar, nil))), nil
+		return planner.Col(p.merge(planner.MergeCount, p.partial(planner.AggCountStar, nil))), nil
 	}
 	if len(arg.Columns(nil)) == 0 {
 		return nil, p.refuse(nodeLoc(fc.Args[0]), upper+" argument", "aggregate arguments must use a column", fmt.Sprintf("write %s(column) or %s(expression over columns)", upper, upper))
@@ -231,49 +233,49 @@ func (p *parser) aggregate(fc *pg_query.FuncCall, name string) (*Expr, error) {
 	if mf, ok := varianceMerges[name]; ok {
 		// Every site computes over doubles, so integer columns cannot
 		// overflow a sum of squares and every engine's var_pop agrees.
-		x := Call(OpCast, arg, Lit(Value{Kind: KindString, Str: string(CastDouble)}))
-		n := p.partial(AggCount, x)
-		sum := p.partial(AggSum, x.Clone())
-		vp := p.partial(AggVarPop, x.Clone())
-		return Col(p.merge(mf, n, sum, vp)), nil
+		x := planner.Call(planner.OpCast, arg, planner.Lit(planner.Value{Kind: planner.KindString, Str: string(planner.CastDouble)}))
+		n := p.partial(planner.AggCount, x)
+		sum := p.partial(planner.AggSum, x.Clone())
+		vp := p.partial(planner.AggVarPop, x.Clone())
+		return planner.Col(p.merge(mf, n, sum, vp)), nil
 	}
 	switch name {
 	case "count":
-		return Col(p.merge(MergeCount, p.partial(AggCount, arg))), nil
+		return planner.Col(p.merge(planner.MergeCount, p.partial(planner.AggCount, arg))), nil
 	case "sum":
-		return Col(p.merge(MergeSum, p.partial(AggSum, arg))), nil
+		return planner.Col(p.merge(planner.MergeSum, p.partial(planner.AggSum, arg))), nil
 	case "min":
-		return Col(p.merge(MergeMin, p.partial(AggMin, arg))), nil
+		return planner.Col(p.merge(planner.MergeMin, p.partial(planner.AggMin, arg))), nil
 	case "max":
-		return Col(p.merge(MergeMax, p.partial(AggMax, arg))), nil
+		return planner.Col(p.merge(planner.MergeMax, p.partial(planner.AggMax, arg))), nil
 	default: // avg: exact as ΣSUM / ΣCOUNT over all sites
-		sum := p.partial(AggSum, arg)
-		count := p.partial(AggCount, arg.Clone())
-		return Col(p.merge(MergeAvg, sum, count)), nil
+		sum := p.partial(planner.AggSum, arg)
+		count := p.partial(planner.AggCount, arg.Clone())
+		return planner.Col(p.merge(planner.MergeAvg, sum, count)), nil
 	}
 }
 
 // partial returns the name of the partial aggregate fn(arg), adding it once.
-func (p *parser) partial(fn AggFunc, arg *Expr) string {
-	key := string(fn) + "\x00" + ExprKey(arg)
+func (p *parser) partial(fn planner.AggFunc, arg *planner.Expr) string {
+	key := string(fn) + "\x00" + planner.ExprKey(arg)
 	if name, ok := p.partials[key]; ok {
 		return name
 	}
 	name := fmt.Sprintf("a%d", len(p.q.Partials))
 	p.partials[key] = name
-	p.q.Partials = append(p.q.Partials, OutputColumn{Name: name, Agg: &PartialAgg{Func: fn, Arg: arg}})
+	p.q.Partials = append(p.q.Partials, planner.OutputColumn{Name: name, Agg: &planner.PartialAgg{Func: fn, Arg: arg}})
 	return name
 }
 
 // merge returns the name of the merge aggregate fn(inputs), adding it once.
-func (p *parser) merge(fn MergeFunc, inputs ...string) string {
+func (p *parser) merge(fn planner.MergeFunc, inputs ...string) string {
 	key := string(fn) + "\x00" + strings.Join(inputs, "\x00")
 	if name, ok := p.merges[key]; ok {
 		return name
 	}
 	name := fmt.Sprintf("m%d", len(p.q.Merge.Aggs))
 	p.merges[key] = name
-	p.q.Merge.Aggs = append(p.q.Merge.Aggs, MergeAgg{Name: name, Func: fn, Inputs: inputs})
+	p.q.Merge.Aggs = append(p.q.Merge.Aggs, planner.MergeAgg{Name: name, Func: fn, Inputs: inputs})
 	return name
 }
 

@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // pos converts a 0-based byte offset reported by the parser into the 1-based
@@ -18,8 +20,8 @@ func (p *parser) pos(loc int32) int {
 }
 
 // refuse builds the *Error for an unsupported or invalid construct at loc.
-func (p *parser) refuse(loc int32, construct, msg, hint string) *Error {
-	return &Error{Pos: p.pos(loc), Construct: construct, Msg: msg, Hint: hint}
+func (p *parser) refuse(loc int32, construct, msg, hint string) *planner.Error {
+	return &planner.Error{Pos: p.pos(loc), Construct: construct, Msg: msg, Hint: hint}
 }
 
 // nodeLoc returns the location of the message inside n, or -1 when that node

@@ -1,9 +1,13 @@
-package planner
+package render
 
 import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestDateTruncRendersPerDialect(t *testing.T) {
@@ -24,11 +28,11 @@ func TestDateTruncRendersPerDialect(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, w)
 		}
 	}
-	q, err := Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Render(Split(q, []string{"a"}, testMeta())[0], Flink{}); !errors.Is(err, errNoDateTrunc) {
+	if _, _, err := Render(planner.Split(q, []string{"a"}, plantest.Meta())[0], Flink{}); !errors.Is(err, ErrNoDateTrunc) {
 		t.Errorf("Flink: err = %v, want a refusal naming date_trunc", err)
 	}
 }
@@ -39,8 +43,8 @@ func TestDateTruncRefusals(t *testing.T) {
 		`SELECT count(*) FROM orders GROUP BY date_trunc(region, day)`,
 		`SELECT date_trunc('day', max(day)) FROM orders`,
 	} {
-		var pe *Error
-		if _, err := Parse(sql); !errors.As(err, &pe) {
+		var pe *planner.Error
+		if _, err := sqlfront.Parse(sql); !errors.As(err, &pe) {
 			t.Errorf("Parse(%q) = %v, want a refusal", sql, err)
 		}
 	}

@@ -1,9 +1,11 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // rowsQuery builds a KindRows plan: a projection of table rows. The planner
@@ -11,7 +13,7 @@ import (
 // site, is what refuses it.
 func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 	q := p.q
-	q.Kind = KindRows
+	q.Kind = planner.KindRows
 	targets, err := p.targets(sel.TargetList)
 	if err != nil {
 		return err
@@ -37,17 +39,17 @@ func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 		q.Star = true
 		return nil
 	}
-	site := &scope{clause: "SELECT", column: func(name string, _ int32) (*Expr, error) { return Col(name), nil }}
+	site := &scope{clause: "SELECT", column: func(name string, _ int32) (*planner.Expr, error) { return planner.Col(name), nil }}
 	for _, rt := range targets {
 		e, err := p.expr(rt.Val, site)
 		if err != nil {
 			return err
 		}
-		q.Merge.Outputs = append(q.Merge.Outputs, Output{Name: outputName(rt), Expr: Col(p.projection(e))})
+		q.Merge.Outputs = append(q.Merge.Outputs, planner.Output{Name: outputName(rt), Expr: planner.Col(p.projection(e))})
 	}
-	return p.orderBy(sel.SortClause, &scope{clause: "ORDER BY", column: func(name string, loc int32) (*Expr, error) {
-		if proj, ok := p.projs[ExprKey(Col(name))]; ok {
-			return Col(proj), nil
+	return p.orderBy(sel.SortClause, &scope{clause: "ORDER BY", column: func(name string, loc int32) (*planner.Expr, error) {
+		if proj, ok := p.projs[planner.ExprKey(planner.Col(name))]; ok {
+			return planner.Col(proj), nil
 		}
 		return nil, p.refuse(loc, fmt.Sprintf("column %q", name),
 			fmt.Sprintf("ORDER BY column %q must be in the select list of a row query", name), "add it to the select list")
@@ -55,14 +57,14 @@ func (p *parser) rowsQuery(sel *pg_query.SelectStmt) error {
 }
 
 // projection returns the name of the projected expression e, adding it once.
-func (p *parser) projection(e *Expr) string {
-	key := ExprKey(e)
+func (p *parser) projection(e *planner.Expr) string {
+	key := planner.ExprKey(e)
 	if name, ok := p.projs[key]; ok {
 		return name
 	}
 	name := fmt.Sprintf("p%d", len(p.q.Partials))
 	p.projs[key] = name
-	p.q.Partials = append(p.q.Partials, OutputColumn{Name: name, Expr: e})
+	p.q.Partials = append(p.q.Partials, planner.OutputColumn{Name: name, Expr: e})
 	return name
 }
 
@@ -84,7 +86,7 @@ func (p *parser) orderBy(items []*pg_query.Node, sc *scope) error {
 		if err != nil {
 			return err
 		}
-		o := Order{Expr: e, Desc: sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
+		o := planner.Order{Expr: e, Desc: sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
 		switch sb.SortbyNulls {
 		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
 			o.NullsFirst = nullsFirst(true)
@@ -96,13 +98,13 @@ func (p *parser) orderBy(items []*pg_query.Node, sc *scope) error {
 	return nil
 }
 
-func (p *parser) orderExpr(n *pg_query.Node, loc int32, outs []Output, sc *scope) (*Expr, error) {
+func (p *parser) orderExpr(n *pg_query.Node, loc int32, outs []planner.Output, sc *scope) (*planner.Expr, error) {
 	if c := n.GetAConst(); c != nil {
 		v, err := p.constant(c)
 		if err != nil {
 			return nil, err
 		}
-		if v.Kind != KindInt {
+		if v.Kind != planner.KindInt {
 			return nil, p.refuse(loc, "ORDER BY constant", "non-integer constant in ORDER BY", "order by an output name, position or expression")
 		}
 		if v.Int < 1 || v.Int > int64(len(outs)) {
@@ -112,12 +114,12 @@ func (p *parser) orderExpr(n *pg_query.Node, loc int32, outs []Output, sc *scope
 	}
 	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
 		name := cr.Fields[0].GetString_().Sval
-		var match *Expr
+		var match *planner.Expr
 		for _, o := range outs {
 			if o.Name != name {
 				continue
 			}
-			if match != nil && ExprKey(match) != ExprKey(o.Expr) {
+			if match != nil && planner.ExprKey(match) != planner.ExprKey(o.Expr) {
 				return nil, p.refuse(loc, fmt.Sprintf("ORDER BY %q", name), fmt.Sprintf("ORDER BY %q is ambiguous", name), "give the outputs distinct aliases")
 			}
 			match = o.Expr

@@ -1,10 +1,12 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // sketchAggregate translates the aggregates answered from sketches:
@@ -15,7 +17,7 @@ import (
 //
 // It reports handled = false for every other call, which the caller
 // translates (or refuses) as before.
-func (p *parser) sketchAggregate(fc *pg_query.FuncCall, name string) (e *Expr, handled bool, err error) {
+func (p *parser) sketchAggregate(fc *pg_query.FuncCall, name string) (e *planner.Expr, handled bool, err error) {
 	upper := strings.ToUpper(name)
 	switch {
 	case name == "count" && fc.AggDistinct, name == "approx_count_distinct":
@@ -83,12 +85,12 @@ func (p *parser) sketchAggregate(fc *pg_query.FuncCall, name string) (e *Expr, h
 		return nil, true, p.refuse(nodeLoc(argNode), upper+" argument", "aggregate arguments must use a column", "aggregate a column or an expression over columns")
 	}
 	if q < 0 {
-		return Col(p.merge(MergeApproxDistinct, p.partial(AggHLL, arg))), true, nil
+		return planner.Col(p.merge(planner.MergeApproxDistinct, p.partial(planner.AggHLL, arg))), true, nil
 	}
 	if desc {
 		q = 1 - q
 	}
-	return Col(p.mergeQuantile(p.partial(AggQuantileSketch, arg), q)), true, nil
+	return planner.Col(p.mergeQuantile(p.partial(planner.AggQuantileSketch, arg), q)), true, nil
 }
 
 // fraction reads a quantile: a numeric constant from 0 to 1.
@@ -101,9 +103,9 @@ func (p *parser) fraction(n *pg_query.Node, fn string) (float64, error) {
 		}
 		f := -1.0
 		switch v.Kind {
-		case KindInt:
+		case planner.KindInt:
 			f = float64(v.Int)
-		case KindFloat:
+		case planner.KindFloat:
 			f = v.Float
 		}
 		if f >= 0 && f <= 1 {
@@ -116,12 +118,12 @@ func (p *parser) fraction(n *pg_query.Node, fn string) (float64, error) {
 // mergeQuantile returns the name of the quantile merge of sketch at q,
 // adding it once.
 func (p *parser) mergeQuantile(sketch string, q float64) string {
-	key := fmt.Sprintf("%s\x00%s\x00%v", MergeApproxQuantile, sketch, q)
+	key := fmt.Sprintf("%s\x00%s\x00%v", planner.MergeApproxQuantile, sketch, q)
 	if name, ok := p.merges[key]; ok {
 		return name
 	}
 	name := fmt.Sprintf("m%d", len(p.q.Merge.Aggs))
 	p.merges[key] = name
-	p.q.Merge.Aggs = append(p.q.Merge.Aggs, MergeAgg{Name: name, Func: MergeApproxQuantile, Inputs: []string{sketch}, Quantile: q})
+	p.q.Merge.Aggs = append(p.q.Merge.Aggs, planner.MergeAgg{Name: name, Func: planner.MergeApproxQuantile, Inputs: []string{sketch}, Quantile: q})
 	return name
 }

@@ -1,4 +1,4 @@
-package planner_test
+package render_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // TestRenderedSQLRunsOnDuckDB executes rendered sub-plans on an in-memory
@@ -64,12 +66,12 @@ func TestRenderedSQLRunsOnDuckDB(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := planner.Parse(tc.sql)
+			q, err := sqlfront.Parse(tc.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sp := planner.Split(q, []string{"site"}, planner.SubPlanMeta{QueryID: "q"})[0]
-			text, args, err := planner.Render(sp, planner.DuckDB{})
+			text, args, err := render.Render(sp, render.DuckDB{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,12 +113,12 @@ func TestDatesRunOnDuckDB(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := planner.Parse(tc.sql)
+			q, err := sqlfront.Parse(tc.sql)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sp := planner.Split(q, []string{"site"}, planner.SubPlanMeta{QueryID: "q"})[0]
-			text, args, err := planner.Render(sp, planner.DuckDB{})
+			text, args, err := render.Render(sp, render.DuckDB{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,13 +1,15 @@
-package planner
+package render
 
 import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
-// errNoDateTrunc is wrapped when a dialect cannot truncate dates.
-var errNoDateTrunc = errors.New("date_trunc is not available in this engine's dialect")
+// ErrNoDateTrunc is wrapped when a dialect cannot truncate dates.
+var ErrNoDateTrunc = errors.New("date_trunc is not available in this engine's dialect")
 
 // mysqlTruncFormat is, per unit, the DATE_FORMAT pattern that keeps the
 // unit and zeroes what is below it.
@@ -27,8 +29,8 @@ var mysqlTruncFormat = map[string]string{"year": "%Y-01-01", "month": "%Y-%m-01"
 //     follows the operand's): refused at render time.
 //
 // The unit (a closed set) is bound like every other literal.
-func (r *renderer) dateTrunc(e *Expr) error {
-	unit, err := TruncUnit(e)
+func (r *renderer) dateTrunc(e *planner.Expr) error {
+	unit, err := planner.TruncUnit(e)
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,7 @@ func (r *renderer) dateTrunc(e *Expr) error {
 		}
 		r.b.WriteString(") AS DATETIME)")
 	default:
-		return fmt.Errorf("%w (%s); group or filter by EXTRACT(year/month/day FROM x) instead", errNoDateTrunc, r.d.Name())
+		return fmt.Errorf("%w (%s); group or filter by EXTRACT(year/month/day FROM x) instead", ErrNoDateTrunc, r.d.Name())
 	}
 	return nil
 }

@@ -1,13 +1,15 @@
-package planner
+package sqlfront
 
 import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // dateTrunc translates date_trunc('unit', x).
-func (p *parser) dateTrunc(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
+func (p *parser) dateTrunc(fc *pg_query.FuncCall, sc *scope) (*planner.Expr, error) {
 	if !sc.site {
 		return nil, p.refuse(fc.Location, "date_trunc in "+sc.clause, "date_trunc over aggregates is not supported",
 			"use it in WHERE, GROUP BY or inside an aggregate")
@@ -19,15 +21,15 @@ func (p *parser) dateTrunc(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if unit.Op == OpLiteral && unit.Value.Kind == KindString {
+	if unit.Op == planner.OpLiteral && unit.Value.Kind == planner.KindString {
 		unit.Value.Str = strings.ToLower(unit.Value.Str)
 	}
 	arg, err := p.expr(fc.Args[1], sc)
 	if err != nil {
 		return nil, err
 	}
-	e := Call(OpDateTrunc, unit, arg)
-	if _, err := TruncUnit(e); err != nil {
+	e := planner.Call(planner.OpDateTrunc, unit, arg)
+	if _, err := planner.TruncUnit(e); err != nil {
 		return nil, p.refuse(fc.Location, "date_trunc unit", err.Error(), "write date_trunc('year'|'month'|'day', column)")
 	}
 	return e, nil

@@ -1,8 +1,10 @@
-package planner
+package render
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // displayDialect writes expressions for people: PostgreSQL quoting only
@@ -35,7 +37,7 @@ func (displayDialect) InlineLiteral(v any) (string, error) {
 
 // Describe writes e as readable SQL (for EXPLAIN and error messages; never
 // sent to an engine).
-func Describe(e *Expr) string {
+func Describe(e *planner.Expr) string {
 	r := &renderer{d: displayDialect{}}
 	if err := r.expr(e); err != nil {
 		return "<" + err.Error() + ">"
@@ -45,7 +47,7 @@ func Describe(e *Expr) string {
 
 // DescribeOutput writes a partial (an aggregate or a group key) as readable
 // SQL, as EXPLAIN shows it.
-func DescribeOutput(o OutputColumn) string {
+func DescribeOutput(o planner.OutputColumn) string {
 	if o.Agg == nil {
 		return Describe(o.Expr)
 	}

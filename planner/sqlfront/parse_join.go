@@ -1,10 +1,12 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // joinSource is what the parser knows about a FROM clause with a join.
@@ -18,11 +20,11 @@ type joinSource struct {
 // "... ON x.k = y.k [AND ...]" of two plain tables.
 func (p *parser) fromJoin(je *pg_query.JoinExpr) error {
 	loc := p.tokenPos(pg_query.Token_JOIN)
-	kind := JoinInner
+	kind := planner.JoinInner
 	switch je.Jointype {
 	case pg_query.JoinType_JOIN_INNER:
 	case pg_query.JoinType_JOIN_LEFT:
-		kind = JoinLeft
+		kind = planner.JoinLeft
 	default:
 		return p.refuse(loc, "join ("+strings.TrimPrefix(je.Jointype.String(), "JOIN_")+")",
 			"only INNER and LEFT joins of two tables are supported", "write [INNER] JOIN or LEFT JOIN")
@@ -45,14 +47,14 @@ func (p *parser) fromJoin(je *pg_query.JoinExpr) error {
 		return p.refuse(loc, "self-join", "a table joined with itself is not supported", "aggregate the table in one query")
 	}
 	js := &joinSource{left: left, right: right, leftQ: lq, rightQ: rq, using: map[string]bool{}}
-	j := &Join{Table: right, Kind: kind}
+	j := &planner.Join{Table: right, Kind: kind}
 	for _, u := range je.UsingClause {
 		name := u.GetString_().GetSval()
-		if name == "" || name == SiteColumn {
+		if name == "" || name == planner.SiteColumn {
 			return p.refuse(loc, "USING column", "USING lists table columns only", "name the join key columns")
 		}
 		js.using[name] = true
-		j.Keys = append(j.Keys, JoinKey{Left: name, Right: name})
+		j.Keys = append(j.Keys, planner.JoinKey{Left: name, Right: name})
 	}
 	if je.Quals != nil {
 		keys, err := p.joinOn(je.Quals, js)
@@ -96,9 +98,9 @@ const crossSite = "each site joins only its own rows; a condition relating rows 
 
 // joinOn reads an ON condition: equalities of a left and a right column,
 // joined by AND. "x._site = y._site" holds at every site and is dropped.
-func (p *parser) joinOn(n *pg_query.Node, js *joinSource) ([]JoinKey, error) {
+func (p *parser) joinOn(n *pg_query.Node, js *joinSource) ([]planner.JoinKey, error) {
 	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg_query.BoolExprType_AND_EXPR {
-		var keys []JoinKey
+		var keys []planner.JoinKey
 		for _, a := range b.Args {
 			k, err := p.joinOn(a, js)
 			if err != nil {
@@ -122,17 +124,17 @@ func (p *parser) joinOn(n *pg_query.Node, js *joinSource) ([]JoinKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lc == SiteColumn || rc == SiteColumn {
-		if lc == SiteColumn && rc == SiteColumn && lt != rt {
+	if lc == planner.SiteColumn || rc == planner.SiteColumn {
+		if lc == planner.SiteColumn && rc == planner.SiteColumn && lt != rt {
 			return nil, nil // always true: both rows are at the same site
 		}
 		return nil, p.refuse(ae.Location, "_site in a join condition", crossSite, "join on _site equality or not at all; filter _site in WHERE")
 	}
 	switch {
 	case lt == js.left && rt == js.right:
-		return []JoinKey{{Left: lc, Right: rc}}, nil
+		return []planner.JoinKey{{Left: lc, Right: rc}}, nil
 	case lt == js.right && rt == js.left:
-		return []JoinKey{{Left: rc, Right: lc}}, nil
+		return []planner.JoinKey{{Left: rc, Right: lc}}, nil
 	default:
 		return nil, p.refuse(ae.Location, "join condition", "each equality in ON must relate a column of each table", "write ON a.key = b.key")
 	}
@@ -168,25 +170,25 @@ func (p *parser) joinColumn(parts []string, loc int32) (string, error) {
 	switch len(parts) {
 	case 1:
 		switch {
-		case parts[0] == SiteColumn:
-			return SiteColumn, nil
+		case parts[0] == planner.SiteColumn:
+			return planner.SiteColumn, nil
 		case js.using[parts[0]]:
-			return QualifiedColumn(js.left, parts[0]), nil
+			return planner.QualifiedColumn(js.left, parts[0]), nil
 		}
 		return "", p.refuse(loc, fmt.Sprintf("column %q", parts[0]), "columns of a join must be qualified with their table",
 			fmt.Sprintf("write %s.%s or %s.%s", js.leftQ, parts[0], js.rightQ, parts[0]))
 	case 2:
-		if parts[1] == SiteColumn {
-			return SiteColumn, nil
+		if parts[1] == planner.SiteColumn {
+			return planner.SiteColumn, nil
 		}
 		if strings.Contains(parts[1], ".") {
 			return "", p.refuse(loc, fmt.Sprintf("column %q", parts[1]), "column names containing a dot cannot be joined on", "rename the column in the site's catalog")
 		}
 		switch parts[0] {
 		case js.leftQ:
-			return QualifiedColumn(js.left, parts[1]), nil
+			return planner.QualifiedColumn(js.left, parts[1]), nil
 		case js.rightQ:
-			return QualifiedColumn(js.right, parts[1]), nil
+			return planner.QualifiedColumn(js.right, parts[1]), nil
 		}
 		return "", p.refuse(loc, fmt.Sprintf("table %q", parts[0]), fmt.Sprintf("missing FROM-clause entry for table %q", parts[0]),
 			fmt.Sprintf("qualify columns with %q or %q", js.leftQ, js.rightQ))
@@ -199,18 +201,18 @@ func (p *parser) joinColumn(parts []string, loc int32) (string, error) {
 // of the joined tables but not the other: its rows could only be joined
 // with another site's, which would move raw rows. (A site holding neither
 // simply does not take part.)
-func CheckJoinSites(q *Query, sites []string, has func(site, table string) bool) error {
+func CheckJoinSites(q *planner.Query, sites []string, has func(site, table string) bool) error {
 	if q.Join == nil || has == nil {
 		return nil
 	}
-	for _, s := range Participants(q, sites) {
+	for _, s := range planner.Participants(q, sites) {
 		l, r := has(s, q.Table), has(s, q.Join.Table)
 		if l != r {
 			missing := q.Join.Table
 			if !l {
 				missing = q.Table
 			}
-			return &Error{Construct: "join", Msg: fmt.Sprintf("site %q holds %s but not %s: %s", s, map[bool]string{true: q.Table, false: q.Join.Table}[l], missing, crossSite),
+			return &planner.Error{Construct: "join", Msg: fmt.Sprintf("site %q holds %s but not %s: %s", s, map[bool]string{true: q.Table, false: q.Join.Table}[l], missing, crossSite),
 				Hint: fmt.Sprintf("leave site %s out with WHERE _site <> '%s', or query each table on its own", s, s)}
 		}
 	}

@@ -1,4 +1,4 @@
-package planner
+package render
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // Render turns a sub-plan into engine SQL for dialect d, with every literal
@@ -14,7 +16,7 @@ import (
 // sub-plan's structure alone, so analyst SQL text cannot reach an engine.
 // Render refuses a sub-plan that fails Validate or holds an op, aggregate or
 // literal kind it does not know.
-func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
+func Render(sp *planner.SubPlan, d Dialect) (sql string, args []any, err error) {
 	if sp == nil || d == nil {
 		return "", nil, errors.New("render sub-plan: sub-plan and dialect must be set")
 	}
@@ -24,7 +26,7 @@ func Render(sp *SubPlan, d Dialect) (sql string, args []any, err error) {
 	if sp.HasSketches() {
 		// No engine builds the sketches: it groups by their arguments too,
 		// and the site folds the subgroups into sketches (FoldSketches).
-		sp, _ = SketchInner(sp)
+		sp, _ = planner.SketchInner(sp)
 	}
 	r := &renderer{d: d, qualified: sp.Join != nil}
 	if err := r.subPlan(sp); err != nil {
@@ -42,15 +44,15 @@ type renderer struct {
 	args      []any
 }
 
-func (r *renderer) subPlan(sp *SubPlan) error {
+func (r *renderer) subPlan(sp *planner.SubPlan) error {
 	if err := checkOutputs(sp); err != nil {
 		return err
 	}
-	if sp.Kind == KindAggregate && groupKeysHaveLiterals(sp) {
+	if sp.Kind == planner.KindAggregate && groupKeysHaveLiterals(sp) {
 		return r.derivedGroups(sp)
 	}
 	r.b.WriteString("SELECT ")
-	if sp.Kind == KindRows && sp.Star {
+	if sp.Kind == planner.KindRows && sp.Star {
 		r.b.WriteString("*")
 	} else if err := r.selectList(sp); err != nil {
 		return err
@@ -65,7 +67,7 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 			return fmt.Errorf("filter: %w", err)
 		}
 	}
-	if sp.Kind == KindAggregate && len(sp.GroupBy) > 0 {
+	if sp.Kind == planner.KindAggregate && len(sp.GroupBy) > 0 {
 		r.b.WriteString(" GROUP BY ")
 		for i, g := range sp.GroupBy {
 			if i > 0 {
@@ -76,7 +78,7 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 			}
 		}
 	}
-	if sp.Kind == KindRows && sp.Limit != nil {
+	if sp.Kind == planner.KindRows && sp.Limit != nil {
 		if *sp.Limit < 0 {
 			return fmt.Errorf("limit %d is negative", *sp.Limit)
 		}
@@ -94,27 +96,27 @@ func (r *renderer) subPlan(sp *SubPlan) error {
 // checkOutputs enforces what Validate leaves open: each output is either
 // an expression (group key, projection) or an aggregate, never both, and a
 // star rows plan lists no projections.
-func checkOutputs(sp *SubPlan) error {
+func checkOutputs(sp *planner.SubPlan) error {
 	for _, g := range sp.GroupBy {
 		if g.Agg != nil {
 			return fmt.Errorf("group key %q carries an aggregate", g.Name)
 		}
 	}
 	for _, a := range sp.Aggs {
-		if sp.Kind == KindRows && (a.Agg != nil || a.Expr == nil) {
+		if sp.Kind == planner.KindRows && (a.Agg != nil || a.Expr == nil) {
 			return fmt.Errorf("rows plan output %q must be an expression", a.Name)
 		}
 		if a.Agg != nil && a.Expr != nil {
 			return fmt.Errorf("output %q has both an expression and an aggregate", a.Name)
 		}
 	}
-	if sp.Kind == KindRows && sp.Star && len(sp.Aggs) > 0 {
+	if sp.Kind == planner.KindRows && sp.Star && len(sp.Aggs) > 0 {
 		return errors.New("rows plan has both * and projections")
 	}
 	return nil
 }
 
-func (r *renderer) selectList(sp *SubPlan) error {
+func (r *renderer) selectList(sp *planner.SubPlan) error {
 	for i, o := range sp.Outputs() {
 		if i > 0 {
 			r.b.WriteString(", ")
@@ -139,10 +141,10 @@ func (r *renderer) selectList(sp *SubPlan) error {
 	return nil
 }
 
-var aggSQL = map[AggFunc]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggVarPop: "var_pop"}
+var aggSQL = map[planner.AggFunc]string{planner.AggCount: "count", planner.AggSum: "sum", planner.AggMin: "min", planner.AggMax: "max", planner.AggVarPop: "var_pop"}
 
-func (r *renderer) agg(a *PartialAgg) error {
-	if a.Func == AggCountStar {
+func (r *renderer) agg(a *planner.PartialAgg) error {
+	if a.Func == planner.AggCountStar {
 		if a.Arg != nil {
 			return errors.New("count_star takes no argument")
 		}
@@ -190,36 +192,36 @@ func (r *renderer) param(v any) error {
 	return nil
 }
 
-var infixSQL = map[Op]string{
-	OpAnd: " AND ", OpOr: " OR ",
-	OpEq: " = ", OpNe: " <> ", OpLt: " < ", OpLe: " <= ", OpGt: " > ", OpGe: " >= ",
-	OpAdd: " + ", OpSub: " - ", OpMul: " * ", OpDiv: " / ",
+var infixSQL = map[planner.Op]string{
+	planner.OpAnd: " AND ", planner.OpOr: " OR ",
+	planner.OpEq: " = ", planner.OpNe: " <> ", planner.OpLt: " < ", planner.OpLe: " <= ", planner.OpGt: " > ", planner.OpGe: " >= ",
+	planner.OpAdd: " + ", planner.OpSub: " - ", planner.OpMul: " * ", planner.OpDiv: " / ",
 }
 
 // expr writes e fully parenthesised, so no precedence rule of any engine
 // can regroup it.
-func (r *renderer) expr(e *Expr) error {
+func (r *renderer) expr(e *planner.Expr) error {
 	if e == nil {
 		return errors.New("missing expression")
 	}
 	switch e.Op {
-	case OpColumn:
+	case planner.OpColumn:
 		return r.column(e.Column)
-	case OpLiteral:
+	case planner.OpLiteral:
 		return r.literal(e.Value)
-	case OpAnd, OpOr:
+	case planner.OpAnd, planner.OpOr:
 		return r.infix(e, 2, -1)
-	case OpDiv:
+	case planner.OpDiv:
 		return r.division(e)
-	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe, OpAdd, OpSub, OpMul:
+	case planner.OpEq, planner.OpNe, planner.OpLt, planner.OpLe, planner.OpGt, planner.OpGe, planner.OpAdd, planner.OpSub, planner.OpMul:
 		return r.infix(e, 2, 2)
-	case OpNot, OpNeg:
+	case planner.OpNot, planner.OpNeg:
 		if err := checkOperands(e, 1, 1); err != nil {
 			return err
 		}
-		r.b.WriteString(map[Op]string{OpNot: "(NOT ", OpNeg: "(- "}[e.Op])
+		r.b.WriteString(map[planner.Op]string{planner.OpNot: "(NOT ", planner.OpNeg: "(- "}[e.Op])
 		return r.close(r.expr(e.Args[0]))
-	case OpIsNull, OpIsNotNull:
+	case planner.OpIsNull, planner.OpIsNotNull:
 		if err := checkOperands(e, 1, 1); err != nil {
 			return err
 		}
@@ -227,15 +229,15 @@ func (r *renderer) expr(e *Expr) error {
 		if err := r.expr(e.Args[0]); err != nil {
 			return err
 		}
-		r.b.WriteString(map[Op]string{OpIsNull: " IS NULL", OpIsNotNull: " IS NOT NULL"}[e.Op])
+		r.b.WriteString(map[planner.Op]string{planner.OpIsNull: " IS NULL", planner.OpIsNotNull: " IS NOT NULL"}[e.Op])
 		return r.close(nil)
-	case OpIn, OpNotIn:
+	case planner.OpIn, planner.OpNotIn:
 		return r.in(e)
-	case OpCase, OpCoalesce, OpCast, OpLike, OpNotLike, OpExtract:
+	case planner.OpCase, planner.OpCoalesce, planner.OpCast, planner.OpLike, planner.OpNotLike, planner.OpExtract:
 		return r.scalarOp(e)
-	case OpDateTrunc:
+	case planner.OpDateTrunc:
 		return r.dateTrunc(e)
-	case OpBetween:
+	case planner.OpBetween:
 		if err := checkOperands(e, 3, 3); err != nil {
 			return err
 		}
@@ -254,7 +256,7 @@ func (r *renderer) expr(e *Expr) error {
 	}
 }
 
-func (r *renderer) infix(e *Expr, min, max int) error {
+func (r *renderer) infix(e *planner.Expr, min, max int) error {
 	if err := checkOperands(e, min, max); err != nil {
 		return err
 	}
@@ -270,7 +272,7 @@ func (r *renderer) infix(e *Expr, min, max int) error {
 	return r.close(nil)
 }
 
-func (r *renderer) in(e *Expr) error {
+func (r *renderer) in(e *planner.Expr) error {
 	if err := checkOperands(e, 2, -1); err != nil {
 		return err
 	}
@@ -278,7 +280,7 @@ func (r *renderer) in(e *Expr) error {
 	if err := r.expr(e.Args[0]); err != nil {
 		return err
 	}
-	r.b.WriteString(map[Op]string{OpIn: " IN (", OpNotIn: " NOT IN ("}[e.Op])
+	r.b.WriteString(map[planner.Op]string{planner.OpIn: " IN (", planner.OpNotIn: " NOT IN ("}[e.Op])
 	for i, a := range e.Args[1:] {
 		if i > 0 {
 			r.b.WriteString(", ")
@@ -298,14 +300,14 @@ func (r *renderer) close(err error) error {
 	return err
 }
 
-func (r *renderer) literal(v *Value) error {
+func (r *renderer) literal(v *planner.Value) error {
 	if v == nil {
 		return errors.New("literal without a value")
 	}
 	switch v.Kind {
-	case KindNull:
+	case planner.KindNull:
 		r.b.WriteString("NULL")
-	case KindBool, KindInt, KindFloat, KindString:
+	case planner.KindBool, planner.KindInt, planner.KindFloat, planner.KindString:
 		return r.param(v.Any())
 	default:
 		return fmt.Errorf("unknown literal kind %q", v.Kind)
@@ -313,7 +315,7 @@ func (r *renderer) literal(v *Value) error {
 	return nil
 }
 
-func checkOperands(e *Expr, min, max int) error {
+func checkOperands(e *planner.Expr, min, max int) error {
 	if n := len(e.Args); n < min || (max >= 0 && n > max) {
 		return fmt.Errorf("op %q has %d operands", e.Op, n)
 	}
@@ -321,11 +323,11 @@ func checkOperands(e *Expr, min, max int) error {
 }
 
 // exprLiterals appends the literal nodes under e to dst.
-func exprLiterals(e *Expr, dst []*Expr) []*Expr {
+func exprLiterals(e *planner.Expr, dst []*planner.Expr) []*planner.Expr {
 	if e == nil {
 		return dst
 	}
-	if e.Op == OpLiteral {
+	if e.Op == planner.OpLiteral {
 		dst = append(dst, e)
 	}
 	for _, a := range e.Args {

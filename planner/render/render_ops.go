@@ -1,19 +1,21 @@
-package planner
+package render
 
 import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // castTypeSQL names each CastType per dialect.
-var castTypeSQL = map[string]map[CastType]string{
-	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+var castTypeSQL = map[string]map[planner.CastType]string{
+	"duckdb":   {planner.CastBigint: "BIGINT", planner.CastInteger: "INTEGER", planner.CastDouble: "DOUBLE", planner.CastText: "VARCHAR", planner.CastBoolean: "BOOLEAN", planner.CastDate: "DATE"},
+	"postgres": {planner.CastBigint: "BIGINT", planner.CastInteger: "INTEGER", planner.CastDouble: "DOUBLE PRECISION", planner.CastText: "TEXT", planner.CastBoolean: "BOOLEAN", planner.CastDate: "DATE"},
 	// MySQL has no CAST to INTEGER/BOOLEAN/TEXT; SIGNED is 64-bit, CHAR is text.
-	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR", CastDate: "DATE"},
-	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
+	"mysql": {planner.CastBigint: "SIGNED", planner.CastInteger: "SIGNED", planner.CastDouble: "DOUBLE", planner.CastText: "CHAR", planner.CastDate: "DATE"},
+	"spark": {planner.CastBigint: "BIGINT", planner.CastInteger: "INT", planner.CastDouble: "DOUBLE", planner.CastText: "STRING", planner.CastBoolean: "BOOLEAN", planner.CastDate: "DATE"},
+	"flink": {planner.CastBigint: "BIGINT", planner.CastInteger: "INT", planner.CastDouble: "DOUBLE", planner.CastText: "STRING", planner.CastBoolean: "BOOLEAN", planner.CastDate: "DATE"},
 }
 
 // intDivSQL is each dialect's integer division operator, truncating toward
@@ -23,13 +25,13 @@ var intDivSQL = map[string]string{
 	"duckdb": " // ", "postgres": " / ", "mysql": " DIV ", "spark": " div ", "flink": " / ",
 }
 
-// errNoCast is wrapped when a dialect has no equivalent of a cast target.
-var errNoCast = errors.New("the engine has no such cast")
+// ErrNoCast is wrapped when a dialect has no equivalent of a cast target.
+var ErrNoCast = errors.New("the engine has no such cast")
 
 // scalarOp renders CASE, COALESCE, CAST and LIKE.
-func (r *renderer) scalarOp(e *Expr) error {
+func (r *renderer) scalarOp(e *planner.Expr) error {
 	switch e.Op {
-	case OpCase:
+	case planner.OpCase:
 		if len(e.Args) < 2 {
 			return fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
 		}
@@ -53,7 +55,7 @@ func (r *renderer) scalarOp(e *Expr) error {
 		}
 		r.b.WriteString(" END)")
 		return nil
-	case OpCoalesce:
+	case planner.OpCoalesce:
 		if err := checkOperands(e, 1, -1); err != nil {
 			return err
 		}
@@ -68,14 +70,14 @@ func (r *renderer) scalarOp(e *Expr) error {
 		}
 		r.b.WriteString(")")
 		return nil
-	case OpCast:
-		ct, err := CastTarget(e)
+	case planner.OpCast:
+		ct, err := planner.CastTarget(e)
 		if err != nil {
 			return err
 		}
 		name := castTypeSQL[r.d.Name()][ct]
 		if name == "" {
-			return fmt.Errorf("cast: %s cannot cast to %s: %w", r.d.Name(), ct, errNoCast)
+			return fmt.Errorf("cast: %s cannot cast to %s: %w", r.d.Name(), ct, ErrNoCast)
 		}
 		r.b.WriteString("CAST(")
 		if err := r.expr(e.Args[0]); err != nil {
@@ -83,8 +85,8 @@ func (r *renderer) scalarOp(e *Expr) error {
 		}
 		r.b.WriteString(" AS " + name + ")")
 		return nil
-	case OpExtract:
-		f, err := ExtractField(e)
+	case planner.OpExtract:
+		f, err := planner.ExtractField(e)
 		if err != nil {
 			return err
 		}
@@ -94,17 +96,17 @@ func (r *renderer) scalarOp(e *Expr) error {
 		if err := r.expr(e.Args[1]); err != nil {
 			return err
 		}
-		r.b.WriteString(") AS " + castTypeSQL[r.d.Name()][CastBigint] + ")")
+		r.b.WriteString(") AS " + castTypeSQL[r.d.Name()][planner.CastBigint] + ")")
 		return nil
-	case OpLike, OpNotLike:
-		if err := CheckLikePattern(e); err != nil {
+	case planner.OpLike, planner.OpNotLike:
+		if err := planner.CheckLikePattern(e); err != nil {
 			return err
 		}
 		r.b.WriteString("(")
 		if err := r.expr(e.Args[0]); err != nil {
 			return err
 		}
-		r.b.WriteString(map[Op]string{OpLike: " LIKE ", OpNotLike: " NOT LIKE "}[e.Op])
+		r.b.WriteString(map[planner.Op]string{planner.OpLike: " LIKE ", planner.OpNotLike: " NOT LIKE "}[e.Op])
 		if err := r.expr(e.Args[1]); err != nil {
 			return err
 		}
@@ -115,14 +117,14 @@ func (r *renderer) scalarOp(e *Expr) error {
 
 // division renders a / b: "/" over doubles, the dialect's truncating
 // integer division over integers, and nothing else (see DivisionOK).
-func (r *renderer) division(e *Expr) error {
+func (r *renderer) division(e *planner.Expr) error {
 	if err := checkOperands(e, 2, 2); err != nil {
 		return err
 	}
 	op := " / "
 	switch {
-	case ProvablyFloat(e):
-	case DivisionOK(e):
+	case planner.ProvablyFloat(e):
+	case planner.DivisionOK(e):
 		op = intDivSQL[r.d.Name()]
 		if op == "" {
 			return fmt.Errorf("division: %s has no known integer division", r.d.Name())

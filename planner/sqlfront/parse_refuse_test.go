@@ -1,9 +1,11 @@
-package planner
+package sqlfront
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // refusedQueries pin the construct and the 1-based character position each
@@ -85,7 +87,7 @@ func TestParseRefuses(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse(%q) = %s, want an error", tc.sql, describeQuery(q))
 			}
-			var pe *Error
+			var pe *planner.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("Parse(%q) error %T %v, want *planner.Error", tc.sql, err, err)
 			}

@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // parser holds the state of one Parse call.
@@ -17,9 +19,9 @@ type parser struct {
 	table     string
 	qualifier string      // the alias, else the table name, accepted before a column
 	join      *joinSource // set for a FROM clause with a join
-	joinPlan  *Join
+	joinPlan  *planner.Join
 
-	q        *Query
+	q        *planner.Query
 	keys     []string          // group key columns; key i is partial "g<i>"
 	partials map[string]string // canonical partial → its name
 	merges   map[string]string // canonical merge aggregate → its name
@@ -31,7 +33,7 @@ type parser struct {
 // doc.go); anything else is refused with an *Error that names the construct,
 // its position and what to write instead. Parse never returns SQL text in
 // the plan: the plan is structure only.
-func Parse(sql string) (*Query, error) {
+func Parse(sql string) (*planner.Query, error) {
 	p := &parser{sql: sql, partials: map[string]string{}, merges: map[string]string{}, projs: map[string]string{}}
 	sel, err := p.statement()
 	if err != nil {
@@ -49,13 +51,13 @@ func (p *parser) statement() (*pg_query.SelectStmt, error) {
 	if err != nil {
 		var pe *pgparser.Error
 		if errors.As(err, &pe) {
-			return nil, &Error{Pos: pe.Cursorpos, Construct: "syntax", Msg: pe.Message, Hint: "check the SQL near this position"}
+			return nil, &planner.Error{Pos: pe.Cursorpos, Construct: "syntax", Msg: pe.Message, Hint: "check the SQL near this position"}
 		}
-		return nil, &Error{Construct: "syntax", Msg: err.Error()}
+		return nil, &planner.Error{Construct: "syntax", Msg: err.Error()}
 	}
 	switch len(tree.Stmts) {
 	case 0:
-		return nil, &Error{Construct: "query", Msg: "the query is empty", Hint: "write one SELECT statement"}
+		return nil, &planner.Error{Construct: "query", Msg: "the query is empty", Hint: "write one SELECT statement"}
 	case 1:
 	default:
 		loc := p.skipSpace(tree.Stmts[1].StmtLocation)
@@ -79,7 +81,7 @@ func (p *parser) selectStmt(sel *pg_query.SelectStmt) error {
 	if err := p.from(sel.FromClause); err != nil {
 		return err
 	}
-	p.q = &Query{Table: p.table, Join: p.joinPlan}
+	p.q = &planner.Query{Table: p.table, Join: p.joinPlan}
 	if sel.WhereClause != nil {
 		f, err := p.expr(sel.WhereClause, p.whereScope())
 		if err != nil {
@@ -132,7 +134,7 @@ func (p *parser) refuseClauses(sel *pg_query.SelectStmt) error {
 // from accepts exactly one plain table, optionally aliased.
 func (p *parser) from(items []*pg_query.Node) error {
 	if len(items) == 0 {
-		return &Error{Construct: "FROM clause", Msg: "a FROM clause naming one table is required", Hint: "add FROM <table>"}
+		return &planner.Error{Construct: "FROM clause", Msg: "a FROM clause naming one table is required", Hint: "add FROM <table>"}
 	}
 	if len(items) > 1 {
 		return p.refuse(nodeLoc(items[1]), "join", joinRefusal, joinHint)
@@ -221,7 +223,7 @@ func (p *parser) count(n *pg_query.Node, clause string) (v int64, set bool, err 
 	if err != nil {
 		return 0, false, err
 	}
-	if val.Kind != KindInt {
+	if val.Kind != planner.KindInt {
 		return 0, false, p.refuse(c.Location, clause, clause+" must be an integer literal", "write "+clause+" 10")
 	}
 	if val.Int < 0 {

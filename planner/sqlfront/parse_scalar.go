@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
@@ -6,23 +6,25 @@ import (
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // castAliases maps PostgreSQL type names (as pg_query reports them, schema
 // stripped) to a CastType.
-var castAliases = map[string]CastType{
-	"int8": CastBigint, "bigint": CastBigint,
-	"int4": CastInteger, "int": CastInteger, "integer": CastInteger, "int2": CastInteger, "smallint": CastInteger,
-	"float8": CastDouble, "float4": CastDouble, "double precision": CastDouble, "real": CastDouble, "float": CastDouble,
-	"text": CastText, "varchar": CastText,
-	"bool": CastBoolean, "boolean": CastBoolean,
-	"date": CastDate,
+var castAliases = map[string]planner.CastType{
+	"int8": planner.CastBigint, "bigint": planner.CastBigint,
+	"int4": planner.CastInteger, "int": planner.CastInteger, "integer": planner.CastInteger, "int2": planner.CastInteger, "smallint": planner.CastInteger,
+	"float8": planner.CastDouble, "float4": planner.CastDouble, "double precision": planner.CastDouble, "real": planner.CastDouble, "float": planner.CastDouble,
+	"text": planner.CastText, "varchar": planner.CastText,
+	"bool": planner.CastBoolean, "boolean": planner.CastBoolean,
+	"date": planner.CastDate,
 }
 
 // scalarExpr translates CASE, COALESCE and CAST. They are computed at the
 // sites (in WHERE, group keys and aggregate arguments); CASE and COALESCE
 // also after the merge, over aggregates (eval_case.go); CAST not yet.
-func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*Expr, error) {
+func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*planner.Expr, error) {
 	c := constructName(n)
 	if _, isCast := n.Node.(*pg_query.Node_TypeCast); !sc.site && isCast {
 		return nil, p.refuse(nodeLoc(n), strings.ToUpper(c)+" in "+sc.clause, strings.ToUpper(c)+" over aggregates is not supported yet",
@@ -32,7 +34,7 @@ func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*Expr, error) {
 	case *pg_query.Node_CaseExpr:
 		return p.caseExpr(x.CaseExpr, sc)
 	case *pg_query.Node_CoalesceExpr:
-		args := make([]*Expr, 0, len(x.CoalesceExpr.Args))
+		args := make([]*planner.Expr, 0, len(x.CoalesceExpr.Args))
 		for _, a := range x.CoalesceExpr.Args {
 			e, err := p.expr(a, sc)
 			if err != nil {
@@ -40,15 +42,15 @@ func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*Expr, error) {
 			}
 			args = append(args, e)
 		}
-		return Call(OpCoalesce, args...), nil
+		return planner.Call(planner.OpCoalesce, args...), nil
 	case *pg_query.Node_TypeCast:
 		return p.typeCast(x.TypeCast, sc)
 	}
 	return nil, p.refuse(nodeLoc(n), c, c+" is not supported", "")
 }
 
-func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*Expr, error) {
-	var operand *Expr
+func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*planner.Expr, error) {
+	var operand *planner.Expr
 	if ce.Arg != nil {
 		e, err := p.expr(ce.Arg, sc)
 		if err != nil {
@@ -56,7 +58,7 @@ func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*Expr, error) {
 		}
 		operand = e
 	}
-	var args []*Expr
+	var args []*planner.Expr
 	for _, w := range ce.Args {
 		cw := w.GetCaseWhen()
 		if cw == nil {
@@ -68,7 +70,7 @@ func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*Expr, error) {
 		}
 		if operand != nil {
 			// CASE x WHEN v: PostgreSQL compares x = v.
-			cond = Call(OpEq, operand.Clone(), cond)
+			cond = planner.Call(planner.OpEq, operand.Clone(), cond)
 		}
 		then, err := p.expr(cw.Result, sc)
 		if err != nil {
@@ -83,10 +85,10 @@ func (p *parser) caseExpr(ce *pg_query.CaseExpr, sc *scope) (*Expr, error) {
 		}
 		args = append(args, e)
 	}
-	return Call(OpCase, args...), nil
+	return planner.Call(planner.OpCase, args...), nil
 }
 
-func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*Expr, error) {
+func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*planner.Expr, error) {
 	var parts []string
 	for _, n := range tc.TypeName.GetNames() {
 		if s := n.GetString_().GetSval(); s != "pg_catalog" {
@@ -103,7 +105,7 @@ func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ct == CastDate && arg.Op == OpLiteral && arg.Value.Kind == KindString {
+	if ct == planner.CastDate && arg.Op == planner.OpLiteral && arg.Value.Kind == planner.KindString {
 		// Engines parse other date spellings differently; ISO dates alike.
 		if _, err := time.Parse("2006-01-02", arg.Value.Str); err != nil {
 			loc := tc.Location
@@ -113,11 +115,11 @@ func (p *parser) typeCast(tc *pg_query.TypeCast, sc *scope) (*Expr, error) {
 			return nil, p.refuse(loc, "date literal", fmt.Sprintf("date %q is not an ISO date", arg.Value.Str), "write DATE 'YYYY-MM-DD'")
 		}
 	}
-	return Call(OpCast, arg, Lit(Value{Kind: KindString, Str: string(ct)})), nil
+	return planner.Call(planner.OpCast, arg, planner.Lit(planner.Value{Kind: planner.KindString, Str: string(ct)})), nil
 }
 
 // like translates x [NOT] LIKE 'pattern'.
-func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
+func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*planner.Expr, error) {
 	if !sc.site {
 		return nil, p.refuse(a.Location, "LIKE in "+sc.clause, "LIKE is supported only in WHERE", "filter with LIKE in WHERE")
 	}
@@ -129,18 +131,18 @@ func (p *parser) like(a *pg_query.A_Expr, op string, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := Call(OpLike, operand, pat)
+	e := planner.Call(planner.OpLike, operand, pat)
 	if op == "!~~" {
-		e.Op = OpNotLike
+		e.Op = planner.OpNotLike
 	}
-	if err := CheckLikePattern(e); err != nil {
+	if err := planner.CheckLikePattern(e); err != nil {
 		return nil, p.refuse(a.Location, "LIKE pattern", err.Error(), "write the pattern as a string literal without backslashes")
 	}
 	return e, nil
 }
 
 // extract translates EXTRACT(field FROM x) and date_part('field', x).
-func (p *parser) extract(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
+func (p *parser) extract(fc *pg_query.FuncCall, sc *scope) (*planner.Expr, error) {
 	if !sc.site {
 		return nil, p.refuse(fc.Location, "EXTRACT in "+sc.clause, "EXTRACT over aggregates is not supported",
 			"use it in WHERE, GROUP BY or inside an aggregate")
@@ -152,15 +154,15 @@ func (p *parser) extract(fc *pg_query.FuncCall, sc *scope) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if field.Op == OpLiteral && field.Value.Kind == KindString {
+	if field.Op == planner.OpLiteral && field.Value.Kind == planner.KindString {
 		field.Value.Str = strings.ToLower(field.Value.Str)
 	}
 	arg, err := p.expr(fc.Args[1], sc)
 	if err != nil {
 		return nil, err
 	}
-	e := Call(OpExtract, field, arg)
-	if _, err := ExtractField(e); err != nil {
+	e := planner.Call(planner.OpExtract, field, arg)
+	if _, err := planner.ExtractField(e); err != nil {
 		return nil, p.refuse(fc.Location, "EXTRACT field", err.Error(), "write EXTRACT(year FROM column)")
 	}
 	return e, nil

@@ -1,4 +1,4 @@
-package planner
+package sqlfront
 
 import (
 	"fmt"
@@ -7,31 +7,33 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // constant converts a literal of the parse tree into a typed Value.
-func (p *parser) constant(c *pg_query.A_Const) (Value, error) {
+func (p *parser) constant(c *pg_query.A_Const) (planner.Value, error) {
 	if c.Isnull {
-		return Value{Kind: KindNull}, nil
+		return planner.Value{Kind: planner.KindNull}, nil
 	}
 	switch v := c.Val.(type) {
 	case *pg_query.A_Const_Ival:
-		return Value{Kind: KindInt, Int: int64(v.Ival.GetIval())}, nil
+		return planner.Value{Kind: planner.KindInt, Int: int64(v.Ival.GetIval())}, nil
 	case *pg_query.A_Const_Fval:
 		return p.number(v.Fval.GetFval(), c.Location)
 	case *pg_query.A_Const_Boolval:
-		return Value{Kind: KindBool, Bool: v.Boolval.GetBoolval()}, nil
+		return planner.Value{Kind: planner.KindBool, Bool: v.Boolval.GetBoolval()}, nil
 	case *pg_query.A_Const_Sval:
-		return Value{Kind: KindString, Str: v.Sval.GetSval()}, nil
+		return planner.Value{Kind: planner.KindString, Str: v.Sval.GetSval()}, nil
 	default:
-		return Value{}, p.refuse(c.Location, "bit string literal", "this kind of literal is not supported", "use an integer, float, string, boolean or NULL")
+		return planner.Value{}, p.refuse(c.Location, "bit string literal", "this kind of literal is not supported", "use an integer, float, string, boolean or NULL")
 	}
 }
 
 // number parses a numeric literal the parser did not fit in 32 bits: an
 // integer that fits int64 stays exact, anything else with a fraction or
 // exponent becomes a float64.
-func (p *parser) number(s string, loc int32) (Value, error) {
+func (p *parser) number(s string, loc int32) (planner.Value, error) {
 	clean := strings.ReplaceAll(s, "_", "")
 	digits := strings.TrimPrefix(clean, "-")
 	lower := strings.ToLower(digits)
@@ -43,14 +45,14 @@ func (p *parser) number(s string, loc int32) (Value, error) {
 		}
 		n, err := strconv.ParseInt(clean, base, 64)
 		if err != nil {
-			return Value{}, p.refuse(loc, "integer literal", fmt.Sprintf("integer %s is out of range", s),
+			return planner.Value{}, p.refuse(loc, "integer literal", fmt.Sprintf("integer %s is out of range", s),
 				"use a value between -9223372036854775808 and 9223372036854775807")
 		}
-		return Value{Kind: KindInt, Int: n}, nil
+		return planner.Value{Kind: planner.KindInt, Int: n}, nil
 	}
 	f, err := strconv.ParseFloat(clean, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return Value{}, p.refuse(loc, "numeric literal", fmt.Sprintf("number %s is out of range", s), "use a smaller number")
+		return planner.Value{}, p.refuse(loc, "numeric literal", fmt.Sprintf("number %s is out of range", s), "use a smaller number")
 	}
-	return Value{Kind: KindFloat, Float: f}, nil
+	return planner.Value{Kind: planner.KindFloat, Float: f}, nil
 }

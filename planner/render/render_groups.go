@@ -1,14 +1,16 @@
-package planner
+package render
 
 import (
 	"fmt"
 	"slices"
+
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // derivedSource is the alias of the derived table derivedGroups renders.
 const derivedSource = "fedmesh_src"
 
-func groupKeysHaveLiterals(sp *SubPlan) bool {
+func groupKeysHaveLiterals(sp *planner.SubPlan) bool {
 	for _, g := range sp.GroupBy {
 		if len(exprLiterals(g.Expr, nil)) > 0 {
 			return true
@@ -24,7 +26,7 @@ func groupKeysHaveLiterals(sp *SubPlan) bool {
 // grouped by name:
 //
 //	SELECT "g0", agg... FROM (SELECT key AS "g0", col... FROM t WHERE f) AS "fedmesh_src" GROUP BY "g0"
-func (r *renderer) derivedGroups(sp *SubPlan) error {
+func (r *renderer) derivedGroups(sp *planner.SubPlan) error {
 	keyNames := map[string]bool{}
 	for _, g := range sp.GroupBy {
 		keyNames[g.Name] = true
