@@ -1,7 +1,7 @@
 package planner
 
 // HasSketches reports whether sp holds a sketch partial, so its engine
-// result must go through FoldSketches before anything else.
+// result must go through merge.FoldSketches before anything else.
 func (s *SubPlan) HasSketches() bool {
 	if s == nil || s.Kind != KindAggregate {
 		return false

@@ -64,7 +64,7 @@ func foldAggs(sp *planner.SubPlan, keyOf map[string]string) ([]planner.MergeAgg,
 }
 
 // FoldSketches turns the engine's result for a sub-plan with sketches (the
-// rows of its inner plan, see Render) into the sub-plan's own result: one
+// rows of its inner plan, see render.Render) into the sub-plan's own result: one
 // row per group, with each sketch serialized in a Binary column and every
 // other partial, the COUNT(*) group size included, re-aggregated over the
 // group's subgroups. The site's obligations (minimum group size, maximum

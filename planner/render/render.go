@@ -25,7 +25,7 @@ func Render(sp *planner.SubPlan, d Dialect) (sql string, args []any, err error) 
 	}
 	if sp.HasSketches() {
 		// No engine builds the sketches: it groups by their arguments too,
-		// and the site folds the subgroups into sketches (FoldSketches).
+		// and the site folds the subgroups into sketches (merge.FoldSketches).
 		sp, _ = planner.SketchInner(sp)
 	}
 	r := &renderer{d: d, qualified: sp.Join != nil}

@@ -23,7 +23,7 @@ var castAliases = map[string]planner.CastType{
 
 // scalarExpr translates CASE, COALESCE and CAST. They are computed at the
 // sites (in WHERE, group keys and aggregate arguments); CASE and COALESCE
-// also after the merge, over aggregates (eval_case.go); CAST not yet.
+// also after the merge, over aggregates (merge/eval_case.go); CAST not yet.
 func (p *parser) scalarExpr(n *pg_query.Node, sc *scope) (*planner.Expr, error) {
 	c := constructName(n)
 	if _, isCast := n.Node.(*pg_query.Node_TypeCast); !sc.site && isCast {
