@@ -71,7 +71,7 @@ $(BIN)/staticcheck:
 # A short fuzz run of the parse → plan → render path (FUZZTIME=5m for a long one).
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./planner -run '^$$' -fuzz FuzzParsePlanRender -fuzztime $(FUZZTIME)
+	$(GO) test ./planner/sqlfront -run '^$$' -fuzz FuzzParsePlanRender -fuzztime $(FUZZTIME)
 
 # Benchmarks (issue 7): all of them, or one with ONLY=B3; extra flags in
 # BENCH_FLAGS (e.g. BENCH_FLAGS=-small). Writes bench/results/latest.{json,md}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // flinkSlowTable is SlowQuery's source: 1000 rows a second for a minute,
@@ -329,7 +329,7 @@ func TestFlinkInlineLiteralsLive(t *testing.T) {
 	}
 	var sel []string
 	for i, v := range vals {
-		lit, err := (planner.Flink{}).InlineLiteral(v)
+		lit, err := (render.Flink{}).InlineLiteral(v)
 		if err != nil {
 			t.Fatalf("%#v: %v", v, err)
 		}

@@ -16,6 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // conformanceHarness is what the conformance suite needs from an engine
@@ -168,24 +171,24 @@ var confCases = []struct {
 // runConformance runs the suite against one engine.
 func runConformance(t *testing.T, h conformanceHarness) {
 	e := h.Open(t, []confTable{confSales})
-	d, err := planner.DialectByName(e.Dialect())
+	d, err := render.DialectByName(e.Dialect())
 	if err != nil {
 		t.Fatalf("engine dialect: %v", err)
 	}
 	t.Run("answers", func(t *testing.T) {
 		for _, tc := range confCases {
 			t.Run(tc.name, func(t *testing.T) {
-				q, err := planner.Parse(tc.sql)
+				q, err := sqlfront.Parse(tc.sql)
 				if err != nil {
 					t.Fatalf("parse: %v", err)
 				}
 				sp := planner.Split(q, []string{"conf"}, planner.SubPlanMeta{QueryID: "conformance"})[0]
-				sqlText, args, err := planner.Render(sp, d)
+				sqlText, args, err := render.Render(sp, d)
 				if err != nil {
 					t.Fatalf("render: %v", err)
 				}
 				batches := collect(t, e, sqlText, args)
-				res, err := planner.Merge(context.Background(), q, []planner.Partial{{Site: "conf", Batches: batches}})
+				res, err := merge.Merge(context.Background(), q, []merge.Partial{{Site: "conf", Batches: batches}})
 				for _, b := range batches {
 					b.Release()
 				}
@@ -344,7 +347,7 @@ func canon(v any) string {
 		return x.String()
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
-	case planner.Decimal:
+	case merge.Decimal:
 		s := x.String()
 		if strings.Contains(s, ".") {
 			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")

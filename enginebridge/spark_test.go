@@ -236,7 +236,7 @@ func TestSparkStreamsBatches(t *testing.T) {
 }
 
 // TestSparkRunsRenderGoldens runs every SQL text of the planner's spark
-// render goldens (planner/testdata/render/spark) on the live server, over
+// render goldens (planner/render/testdata/render/spark) on the live server, over
 // views with the columns they use, so a rendering Spark cannot parse or
 // analyse fails here.
 func TestSparkRunsRenderGoldens(t *testing.T) {
@@ -253,7 +253,7 @@ func TestSparkRunsRenderGoldens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := filepath.Glob("../planner/testdata/render/spark/*.golden")
+	files, err := filepath.Glob("../planner/render/testdata/render/spark/*.golden")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no spark goldens (%v)", err)
 	}

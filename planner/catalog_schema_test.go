@@ -1,15 +1,18 @@
-package planner
+package planner_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestCatalogLogicalColumn(t *testing.T) {
 	t.Parallel()
-	cat := Catalog{"sales": {Physical: "orders_c", Columns: map[string]string{"amount": "amt", "region": "amount"}}}
+	cat := planner.Catalog{"sales": {Physical: "orders_c", Columns: map[string]string{"amount": "amt", "region": "amount"}}}
 	for _, tc := range []struct {
 		table, physical, want string
 		ok                    bool
@@ -25,7 +28,7 @@ func TestCatalogLogicalColumn(t *testing.T) {
 			t.Errorf("LogicalColumn(%s, %s) = %q, %v; want %q, %v", tc.table, tc.physical, got, ok, tc.want, tc.ok)
 		}
 	}
-	if got, ok := Catalog(nil).LogicalColumn("sales", "x"); got != "x" || !ok {
+	if got, ok := planner.Catalog(nil).LogicalColumn("sales", "x"); got != "x" || !ok {
 		t.Errorf("nil catalog: %q, %v", got, ok)
 	}
 }
@@ -42,11 +45,11 @@ func TestColumnsByTable(t *testing.T) {
 			map[string][]string{"sales": {"year", "amount", "customer_id"}, "customers": {"segment", "country", "customer_id"}}},
 		{"SELECT COUNT(*) FROM sales", map[string][]string{}},
 	} {
-		q, err := Parse(tc.sql)
+		q, err := sqlfront.Parse(tc.sql)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
-		if d := cmp.Diff(tc.want, ColumnsByTable(q)); d != "" {
+		if d := cmp.Diff(tc.want, planner.ColumnsByTable(q)); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.sql, d)
 		}
 	}
@@ -54,8 +57,8 @@ func TestColumnsByTable(t *testing.T) {
 
 func TestCheckColumns(t *testing.T) {
 	t.Parallel()
-	sales := []ColumnSchema{{"region", "VARCHAR"}, {"Amount", "DOUBLE"}, {"year", "INTEGER"}}
-	lookup := func(site, table string) ([]ColumnSchema, bool) {
+	sales := []planner.ColumnSchema{{"region", "VARCHAR"}, {"Amount", "DOUBLE"}, {"year", "INTEGER"}}
+	lookup := func(site, table string) ([]planner.ColumnSchema, bool) {
 		switch {
 		case table != "sales":
 			return nil, false
@@ -68,11 +71,11 @@ func TestCheckColumns(t *testing.T) {
 	}
 	check := func(sql string, sites ...string) error {
 		t.Helper()
-		q, err := Parse(sql)
+		q, err := sqlfront.Parse(sql)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return CheckColumns(q, sites, lookup)
+		return planner.CheckColumns(q, sites, lookup)
 	}
 	if err := check("SELECT region, SUM(amount) FROM sales WHERE _site <> 'x' GROUP BY region", "a", "b", "d"); err != nil {
 		t.Errorf("known columns (amount matches Amount) refused: %v", err)
@@ -89,7 +92,7 @@ func TestCheckColumns(t *testing.T) {
 	if err := check("SELECT SUM(discount) FROM sales", "d"); err != nil {
 		t.Errorf("a site that did not describe the table is left to judge: %v", err)
 	}
-	if err := CheckColumns(nil, nil, nil); err != nil {
+	if err := planner.CheckColumns(nil, nil, nil); err != nil {
 		t.Errorf("nil lookup: %v", err)
 	}
 }

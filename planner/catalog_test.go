@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"errors"
@@ -6,21 +6,26 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestCatalogToPhysical(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT region, sum(amount) FROM sales WHERE status = 'paid' AND amount > 1 GROUP BY region`)
+	q, err := sqlfront.Parse(`SELECT region, sum(amount) FROM sales WHERE status = 'paid' AND amount > 1 GROUP BY region`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := Split(q, []string{"a"}, testMeta())[0]
-	cat := Catalog{"sales": {Physical: "Verkauf", Columns: map[string]string{"amount": "betrag", "region": "Region"}}}
+	sp := planner.Split(q, []string{"a"}, plantest.Meta())[0]
+	cat := planner.Catalog{"sales": {Physical: "Verkauf", Columns: map[string]string{"amount": "betrag", "region": "Region"}}}
 	phys, err := cat.ToPhysical(sp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, _, err := Render(phys, Postgres{})
+	sql, _, err := render.Render(phys, render.Postgres{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,19 +38,19 @@ func TestCatalogToPhysical(t *testing.T) {
 		t.Errorf("ToPhysical changed the logical sub-plan: %+v", sp)
 	}
 	sp.Table = "customers"
-	if _, err := cat.ToPhysical(sp); !errors.Is(err, ErrNoTable) || !strings.Contains(err.Error(), "sales") {
+	if _, err := cat.ToPhysical(sp); !errors.Is(err, planner.ErrNoTable) || !strings.Contains(err.Error(), "sales") {
 		t.Errorf("missing table: err = %v, want ErrNoTable naming the tables here", err)
 	}
 }
 
 func TestParticipantsByCatalog(t *testing.T) {
 	t.Parallel()
-	q, err := Parse(`SELECT count(*) FROM customers WHERE _site <> 'c'`)
+	q, err := sqlfront.Parse(`SELECT count(*) FROM customers WHERE _site <> 'c'`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	has := func(site, table string) bool { return site != "b" || table != "customers" }
-	in, lacking := ParticipantsByCatalog(q, []string{"a", "b", "c"}, has)
+	in, lacking := planner.ParticipantsByCatalog(q, []string{"a", "b", "c"}, has)
 	if diff := cmp.Diff([]string{"a"}, in); diff != "" {
 		t.Errorf("in (-want +got):\n%s", diff)
 	}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -19,29 +20,17 @@ const (
 	CastDate    CastType = "date"
 )
 
-// castAliases maps PostgreSQL type names (as pg_query reports them, schema
-// stripped) to a CastType.
-var castAliases = map[string]CastType{
-	"int8": CastBigint, "bigint": CastBigint,
-	"int4": CastInteger, "int": CastInteger, "integer": CastInteger, "int2": CastInteger, "smallint": CastInteger,
-	"float8": CastDouble, "float4": CastDouble, "double precision": CastDouble, "real": CastDouble, "float": CastDouble,
-	"text": CastText, "varchar": CastText,
-	"bool": CastBoolean, "boolean": CastBoolean,
-	"date": CastDate,
+// known reports whether t is one of the Cast constants.
+func (t CastType) known() bool {
+	switch t {
+	case CastBigint, CastInteger, CastDouble, CastText, CastBoolean, CastDate:
+		return true
+	}
+	return false
 }
 
-// castTypeSQL names each CastType per dialect.
-var castTypeSQL = map[string]map[CastType]string{
-	"duckdb":   {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE", CastText: "VARCHAR", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-	"postgres": {CastBigint: "BIGINT", CastInteger: "INTEGER", CastDouble: "DOUBLE PRECISION", CastText: "TEXT", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-	// MySQL has no CAST to INTEGER/BOOLEAN/TEXT; SIGNED is 64-bit, CHAR is text.
-	"mysql": {CastBigint: "SIGNED", CastInteger: "SIGNED", CastDouble: "DOUBLE", CastText: "CHAR", CastDate: "DATE"},
-	"spark": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-	"flink": {CastBigint: "BIGINT", CastInteger: "INT", CastDouble: "DOUBLE", CastText: "STRING", CastBoolean: "BOOLEAN", CastDate: "DATE"},
-}
-
-// castTarget checks the type operand of an OpCast node.
-func castTarget(e *Expr) (CastType, error) {
+// CastTarget checks the type operand of an OpCast node.
+func CastTarget(e *Expr) (CastType, error) {
 	if len(e.Args) != 2 {
 		return "", fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
 	}
@@ -50,17 +39,17 @@ func castTarget(e *Expr) (CastType, error) {
 		return "", fmt.Errorf("cast: target type must be a string literal")
 	}
 	ct := CastType(t.Value.Str)
-	if castTypeSQL["duckdb"][ct] == "" {
+	if !ct.known() {
 		return "", fmt.Errorf("cast: unknown target type %q", t.Value.Str)
 	}
 	return ct, nil
 }
 
-// likePattern checks the pattern operand of OpLike / OpNotLike. A pattern
+// CheckLikePattern checks the pattern operand of OpLike / OpNotLike. A pattern
 // with a backslash is refused: engines disagree on LIKE's default escape
 // character (PostgreSQL, MySQL and Spark use backslash, DuckDB and Flink
 // none), so only patterns where the question does not arise are sent.
-func likePattern(e *Expr) error {
+func CheckLikePattern(e *Expr) error {
 	if len(e.Args) != 2 {
 		return fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
 	}
@@ -74,14 +63,14 @@ func likePattern(e *Expr) error {
 	return nil
 }
 
-// provablyFloat reports whether e is a double whatever the column types
+// ProvablyFloat reports whether e is a double whatever the column types
 // are: a float literal, a CAST to double precision, or arithmetic, CASE or
 // COALESCE with such an operand. Site-side division is allowed only then:
 // PostgreSQL truncates integer division and DuckDB, Spark and MySQL do not,
 // and without the columns' types the planner cannot tell an integer
 // division from a float one, so it sends only divisions every engine
 // computes alike.
-func provablyFloat(e *Expr) bool {
+func ProvablyFloat(e *Expr) bool {
 	if e == nil {
 		return false
 	}
@@ -89,17 +78,17 @@ func provablyFloat(e *Expr) bool {
 	case OpLiteral:
 		return e.Value != nil && e.Value.Kind == KindFloat
 	case OpCast:
-		ct, err := castTarget(e)
+		ct, err := CastTarget(e)
 		return err == nil && ct == CastDouble
 	case OpAdd, OpSub, OpMul, OpDiv, OpNeg, OpCoalesce:
 		for _, a := range e.Args {
-			if provablyFloat(a) {
+			if ProvablyFloat(a) {
 				return true
 			}
 		}
 	case OpCase:
 		for i, a := range e.Args {
-			if (i%2 == 1 || i == len(e.Args)-1) && provablyFloat(a) {
+			if (i%2 == 1 || i == len(e.Args)-1) && ProvablyFloat(a) {
 				return true
 			}
 		}
@@ -120,7 +109,7 @@ func provablyInt(e *Expr) bool {
 	case OpExtract:
 		return true
 	case OpCast:
-		ct, err := castTarget(e)
+		ct, err := CastTarget(e)
 		return err == nil && (ct == CastBigint || ct == CastInteger)
 	case OpAdd, OpSub, OpMul, OpDiv, OpNeg, OpCoalesce:
 		for _, a := range e.Args {
@@ -141,18 +130,11 @@ func provablyInt(e *Expr) bool {
 	return false
 }
 
-// intDivSQL is each dialect's integer division operator, truncating toward
-// zero as PostgreSQL's "/" does over integers. (Flink SQL's "/" over
-// integers is integer division as in Java.)
-var intDivSQL = map[string]string{
-	"duckdb": " // ", "postgres": " / ", "mysql": " DIV ", "spark": " div ", "flink": " / ",
-}
-
-// divisionOK reports whether a site may compute a / b: every engine agrees
+// DivisionOK reports whether a site may compute a / b: every engine agrees
 // on double division, and on integer division when the renderer knows both
 // operands are integers and writes the dialect's truncating operator.
-func divisionOK(e *Expr) bool {
-	if provablyFloat(e) {
+func DivisionOK(e *Expr) bool {
+	if ProvablyFloat(e) {
 		return true
 	}
 	return len(e.Args) == 2 && provablyInt(e.Args[0]) && provablyInt(e.Args[1])
@@ -162,8 +144,8 @@ func divisionOK(e *Expr) bool {
 // reads alike (day-of-week numbering, for one, differs between engines).
 var extractFields = map[string]bool{"year": true, "quarter": true, "month": true, "day": true, "hour": true, "minute": true}
 
-// extractField checks the field operand of an OpExtract node.
-func extractField(e *Expr) (string, error) {
+// ExtractField checks the field operand of an OpExtract node.
+func ExtractField(e *Expr) (string, error) {
 	if len(e.Args) != 2 {
 		return "", fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
 	}
@@ -172,4 +154,44 @@ func extractField(e *Expr) (string, error) {
 		return "", fmt.Errorf("extract: field must be one of year, quarter, month, day, hour, minute")
 	}
 	return f.Value.Str, nil
+}
+
+// truncUnits are the units of OpDateTrunc: those every supporting dialect
+// truncates alike (weeks start on different days in different engines).
+var truncUnits = map[string]bool{"year": true, "month": true, "day": true}
+
+// TruncUnit checks the unit operand of an OpDateTrunc node.
+func TruncUnit(e *Expr) (string, error) {
+	if len(e.Args) != 2 {
+		return "", fmt.Errorf("op %q has %d operands", e.Op, len(e.Args))
+	}
+	u := e.Args[0]
+	if u == nil || u.Op != OpLiteral || u.Value == nil || u.Value.Kind != KindString || !truncUnits[u.Value.Str] {
+		return "", errors.New("date_trunc: unit must be one of 'year', 'month', 'day'")
+	}
+	return u.Value.Str, nil
+}
+
+// ExprKey is a stable key for structural equality of expressions: equal
+// keys, equal trees.
+func ExprKey(e *Expr) string {
+	var b strings.Builder
+	writeExprKey(&b, e)
+	return b.String()
+}
+
+func writeExprKey(b *strings.Builder, e *Expr) {
+	if e == nil {
+		b.WriteString("nil")
+		return
+	}
+	fmt.Fprintf(b, "(%s %q", e.Op, e.Column)
+	if v := e.Value; v != nil {
+		fmt.Fprintf(b, " %s:%t:%d:%v:%q", v.Kind, v.Bool, v.Int, v.Float, v.Str)
+	}
+	for _, a := range e.Args {
+		b.WriteByte(' ')
+		writeExprKey(b, a)
+	}
+	b.WriteByte(')')
 }

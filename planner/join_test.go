@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"errors"
@@ -7,15 +7,19 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
-func joinSubPlan(t *testing.T, sql string) *SubPlan {
+func joinSubPlan(t *testing.T, sql string) *planner.SubPlan {
 	t.Helper()
-	q, err := Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Split(q, []string{"a"}, SubPlanMeta{QueryID: "q", Analyst: "x", Deadline: time.Unix(0, 0)})[0]
+	return planner.Split(q, []string{"a"}, planner.SubPlanMeta{QueryID: "q", Analyst: "x", Deadline: time.Unix(0, 0)})[0]
 }
 
 func TestJoinRendersPerDialect(t *testing.T) {
@@ -28,11 +32,11 @@ func TestJoinRendersPerDialect(t *testing.T) {
 		"flink":    "SELECT `customers`.`segment` AS `g0`, count(*) AS `a0`, sum(`sales`.`amount`) AS `a1` FROM `sales` LEFT JOIN `customers` ON (`sales`.`customer_id` = `customers`.`customer_id`) WHERE (`customers`.`country` <> 'x') GROUP BY `customers`.`segment`",
 	}
 	for name, w := range want {
-		d, err := DialectByName(name)
+		d, err := render.DialectByName(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := Render(sp, d)
+		got, _, err := render.Render(sp, d)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -44,7 +48,7 @@ func TestJoinRendersPerDialect(t *testing.T) {
 
 func TestJoinDerivedGroupsNameQualifiedColumns(t *testing.T) {
 	sp := joinSubPlan(t, `SELECT CASE WHEN c.birth_year < 1980 THEN 'old' ELSE 'young' END AS k, SUM(s.amount) FROM sales s JOIN customers c ON s.customer_id = c.customer_id GROUP BY 1`)
-	got, _, err := Render(sp, DuckDB{})
+	got, _, err := render.Render(sp, render.DuckDB{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestJoinDerivedGroupsNameQualifiedColumns(t *testing.T) {
 
 func TestJoinToPhysical(t *testing.T) {
 	sp := joinSubPlan(t, `SELECT c.segment, SUM(s.amount) FROM sales s JOIN customers c USING (customer_id) GROUP BY c.segment`)
-	cat := Catalog{
+	cat := planner.Catalog{
 		"sales":     {Physical: "orders", Columns: map[string]string{"customer_id": "cust", "amount": "amt"}},
 		"customers": {Physical: "clients", Columns: map[string]string{"customer_id": "id", "segment": "seg"}},
 	}
@@ -64,7 +68,7 @@ func TestJoinToPhysical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := Render(psp, DuckDB{})
+	got, _, err := render.Render(psp, render.DuckDB{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,18 +79,18 @@ func TestJoinToPhysical(t *testing.T) {
 	if sp.Join.Table != "customers" || sp.GroupBy[0].Expr.Column != "customers.segment" {
 		t.Errorf("ToPhysical changed the logical plan: %+v", sp.Join)
 	}
-	if _, err := (Catalog{"sales": {}}).ToPhysical(sp); !errors.Is(err, ErrNoTable) {
+	if _, err := (planner.Catalog{"sales": {}}).ToPhysical(sp); !errors.Is(err, planner.ErrNoTable) {
 		t.Errorf("join table missing from the catalog: err = %v, want ErrNoTable", err)
 	}
 }
 
 func TestJoinColumnUses(t *testing.T) {
 	sp := joinSubPlan(t, `SELECT c.segment, SUM(s.amount) FROM sales s JOIN customers c USING (customer_id) GROUP BY c.segment`)
-	want := []ColumnUse{
-		{Table: "customers", Column: "segment", Use: UseGroupKey},
-		{Table: "sales", Column: "amount", Use: UseAggregateArg, Function: AggSum},
-		{Table: "sales", Column: "customer_id", Use: UseJoinKey},
-		{Table: "customers", Column: "customer_id", Use: UseJoinKey},
+	want := []planner.ColumnUse{
+		{Table: "customers", Column: "segment", Use: planner.UseGroupKey},
+		{Table: "sales", Column: "amount", Use: planner.UseAggregateArg, Function: planner.AggSum},
+		{Table: "sales", Column: "customer_id", Use: planner.UseJoinKey},
+		{Table: "customers", Column: "customer_id", Use: planner.UseJoinKey},
 	}
 	if d := cmp.Diff(want, sp.ColumnUses()); d != "" {
 		t.Errorf("column uses (-want +got):\n%s", d)
@@ -94,7 +98,7 @@ func TestJoinColumnUses(t *testing.T) {
 }
 
 func TestCheckJoinSites(t *testing.T) {
-	q, err := Parse(`SELECT count(*) FROM sales s JOIN customers c USING (customer_id)`)
+	q, err := sqlfront.Parse(`SELECT count(*) FROM sales s JOIN customers c USING (customer_id)`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +111,14 @@ func TestCheckJoinSites(t *testing.T) {
 		}
 		return false
 	}
-	err = CheckJoinSites(q, []string{"a", "b", "c"}, has)
+	err = sqlfront.CheckJoinSites(q, []string{"a", "b", "c"}, has)
 	if err == nil || !strings.Contains(err.Error(), `site "b" holds sales but not customers`) {
 		t.Errorf("CheckJoinSites = %v, want a refusal naming site b", err)
 	}
-	if err := CheckJoinSites(q, []string{"a", "c"}, has); err != nil {
+	if err := sqlfront.CheckJoinSites(q, []string{"a", "c"}, has); err != nil {
 		t.Errorf("a site holding neither table should just not take part: %v", err)
 	}
-	in, lacking := ParticipantsByCatalog(q, []string{"a", "c"}, has)
+	in, lacking := planner.ParticipantsByCatalog(q, []string{"a", "c"}, has)
 	if d := cmp.Diff([]string{"a"}, in); d != "" || len(lacking) != 1 {
 		t.Errorf("participants %v lacking %v", in, lacking)
 	}

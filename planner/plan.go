@@ -143,7 +143,7 @@ const (
 
 	// Sketch partials. No engine computes them: the site renders an inner
 	// query grouped by the sketch argument as well, and folds its rows into
-	// one serialized sketch per group in Go (see FoldSketches). The column
+	// one serialized sketch per group in Go (see merge.FoldSketches). The column
 	// is an Arrow Binary.
 	//
 	// AggHLL is a HyperLogLog sketch of Arg's non-NULL values (for

@@ -7,7 +7,8 @@ import (
 
 // Query is the logical plan of one analyst query over one federated table:
 // what every site computes (the partial outputs) and how the coordinator
-// merges them. It is produced by Parse and consumed by Split and Merge.
+// merges them. It is produced by sqlfront.Parse and consumed by Split and
+// merge.Merge.
 type Query struct {
 	Table  string
 	Join   *Join // a second table joined at each site, nil when absent

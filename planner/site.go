@@ -70,7 +70,7 @@ func foldConst(e *Expr) (Value, bool) {
 		}
 		return *e.Value, true
 	case OpCast:
-		if ct, err := castTarget(e); err == nil && ct == CastText {
+		if ct, err := CastTarget(e); err == nil && ct == CastText {
 			if v, ok := foldConst(e.Args[0]); ok && (v.Kind == KindString || v.Kind == KindNull) {
 				return v, true
 			}

@@ -1,10 +1,15 @@
-package planner
+package planner_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/internal/plantest"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestParticipants(t *testing.T) {
@@ -25,11 +30,11 @@ func TestParticipants(t *testing.T) {
 		{"WHERE _site LIKE 'a%'", []string{"a", "b", "c"}}, // not folded: the sites decide
 	}
 	for _, tc := range tests {
-		q, err := Parse("SELECT count(*) FROM sales " + tc.where)
+		q, err := sqlfront.Parse("SELECT count(*) FROM sales " + tc.where)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(tc.want, Participants(q, all)); diff != "" {
+		if diff := cmp.Diff(tc.want, planner.Participants(q, all)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.where, diff)
 		}
 	}
@@ -37,23 +42,23 @@ func TestParticipants(t *testing.T) {
 
 func TestSplitBindsSite(t *testing.T) {
 	t.Parallel()
-	q, err := Parse("SELECT _site, count(*) FROM sales WHERE _site <> 'x' GROUP BY _site")
+	q, err := sqlfront.Parse("SELECT _site, count(*) FROM sales WHERE _site <> 'x' GROUP BY _site")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := Split(q, []string{"b"}, testMeta())[0]
-	sql, args, err := Render(sp, DuckDB{})
+	sp := planner.Split(q, []string{"b"}, plantest.Meta())[0]
+	sql, args, err := render.Render(sp, render.DuckDB{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(sql, SiteColumn) {
-		t.Errorf("rendered SQL still names %s: %s", SiteColumn, sql)
+	if strings.Contains(sql, planner.SiteColumn) {
+		t.Errorf("rendered SQL still names %s: %s", planner.SiteColumn, sql)
 	}
 	if diff := cmp.Diff([]any{"b", "b", "x"}, args); diff != "" {
 		t.Errorf("args (-want +got):\n%s\n%s", diff, sql)
 	}
 	for _, u := range sp.ColumnUses() {
-		if u.Column == SiteColumn {
+		if u.Column == planner.SiteColumn {
 			t.Errorf("column use %+v reaches the site's policy", u)
 		}
 	}

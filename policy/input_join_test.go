@@ -6,10 +6,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 func TestNewInputJoinListsBothTablesAndJoinKeys(t *testing.T) {
-	q, err := planner.Parse(`SELECT c.segment, SUM(s.amount) FROM sales s JOIN customers c USING (customer_id) GROUP BY c.segment`)
+	q, err := sqlfront.Parse(`SELECT c.segment, SUM(s.amount) FROM sales s JOIN customers c USING (customer_id) GROUP BY c.segment`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
 // sketchPlan is what the planner sends a site for sql.
 func sketchPlan(t *testing.T, sql string) *planner.SubPlan {
 	t.Helper()
-	q, err := planner.Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
-	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // Agent is one site agent.
@@ -62,7 +62,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("open engine: %w", err)
 	}
 	defer eng.Close()
-	dialect, err := planner.DialectByName(eng.Dialect())
+	dialect, err := render.DialectByName(eng.Dialect())
 	if err != nil {
 		return fmt.Errorf("engine dialect: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // describeTimeout bounds describing one table for the catalog.
@@ -140,7 +141,7 @@ func (h catalogHandler) describe(ctx context.Context, table string) (planner.Tab
 	if tm, ok := h.catalog[table]; ok && tm.Physical != "" {
 		psp.Table = tm.Physical
 	}
-	sql, args, err := planner.Render(&psp, dialect)
+	sql, args, err := render.Render(&psp, dialect)
 	if err != nil {
 		return planner.TableSchema{}, err
 	}

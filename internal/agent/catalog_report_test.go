@@ -16,6 +16,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 func TestLogicalTables(t *testing.T) {
@@ -56,7 +57,7 @@ func TestCatalogReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	dialect, err := planner.DialectByName(eng.Dialect())
+	dialect, err := render.DialectByName(eng.Dialect())
 	if err != nil {
 		t.Fatal(err)
 	}

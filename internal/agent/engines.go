@@ -12,6 +12,7 @@ import (
 	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/secrets"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 )
 
 // openEngines opens the site's engines from the config file: one engine,
@@ -142,7 +143,7 @@ func openVault(ctx context.Context, vc *config.Vault, logger *slog.Logger) (*sec
 // chooseEngine picks the engine (and its dialect) for one sub-plan. For a
 // site with engine profiles the choice is returned too, for the audit
 // record; EXPLAIN can call the same enginebridge.Chooser.
-func (h *handler) chooseEngine(ctx context.Context, sp *planner.SubPlan) (enginebridge.Engine, planner.Dialect, *enginebridge.Choice, error) {
+func (h *handler) chooseEngine(ctx context.Context, sp *planner.SubPlan) (enginebridge.Engine, render.Dialect, *enginebridge.Choice, error) {
 	ch, ok := h.engine.(enginebridge.Chooser)
 	if !ok {
 		return h.engine, h.dialect, nil, nil
@@ -162,7 +163,7 @@ func (h *handler) chooseEngine(ctx context.Context, sp *planner.SubPlan) (engine
 				sp.Table, c.Profile, sp.Join.Table, cj.Profile)
 		}
 	}
-	d, err := planner.DialectByName(c.Dialect)
+	d, err := render.DialectByName(c.Dialect)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("engine profile %q: %w", c.Profile, err)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -21,7 +23,7 @@ import (
 type handler struct {
 	site    string
 	engine  enginebridge.Engine
-	dialect planner.Dialect
+	dialect render.Dialect
 	policy  evaluator
 	audit   *audit.Log
 	timeout time.Duration
@@ -101,7 +103,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	if sp.HasSketches() {
 		// Sketches are built here, from the engine's subgroups, before
 		// obligations see the groups; the subgroups never leave.
-		fschema, folded, ferr := planner.FoldSketches(qctx, sp, schema, batches)
+		fschema, folded, ferr := merge.FoldSketches(qctx, sp, schema, batches)
 		release(batches)
 		if ferr != nil {
 			return nil, fmt.Errorf("site %q: %w", h.site, ferr)
@@ -164,7 +166,7 @@ func (h *handler) render(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 	if err != nil {
 		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}
-	sql, args, err := planner.Render(psp, dialect)
+	sql, args, err := render.Render(psp, dialect)
 	if err != nil {
 		return nil, "", nil, &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -89,7 +90,7 @@ func newTestHandler(t *testing.T, pol evaluator) (*handler, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	dialect, err := planner.DialectByName(eng.Dialect())
+	dialect, err := render.DialectByName(eng.Dialect())
 	if err != nil {
 		t.Fatal(err)
 	}

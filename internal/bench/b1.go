@@ -12,6 +12,8 @@ import (
 
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // benchQuery is one analyst query of a comparison.
@@ -225,11 +227,11 @@ func runB1(ctx context.Context, e *env, b *Bench) error {
 // siteEngines returns a function running sql's rendered sub-plans on the
 // given engines at once, reading every batch, as the agents' engines do.
 func siteEngines(sql string, engines []enginebridge.Engine) (func(ctx context.Context) error, error) {
-	q, err := planner.Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		return nil, err
 	}
-	dialect, err := planner.DialectByName("duckdb")
+	dialect, err := render.DialectByName("duckdb")
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +242,7 @@ func siteEngines(sql string, engines []enginebridge.Engine) (func(ctx context.Co
 	}
 	var rs []rendered
 	for _, sp := range planner.Split(q, names, planner.SubPlanMeta{QueryID: "bench", Analyst: "bench", Deadline: time.Now().Add(time.Hour)}) {
-		s, a, err := planner.Render(sp, dialect)
+		s, a, err := render.Render(sp, dialect)
 		if err != nil {
 			return nil, err
 		}

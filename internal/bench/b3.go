@@ -14,6 +14,9 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -172,13 +175,13 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 		return nil
 	}
 	meta := planner.SubPlanMeta{QueryID: "bench", Analyst: "bench", Roles: []string{"analyst"}, Purpose: "benchmark", Deadline: time.Now().Add(time.Hour)}
-	q, err := planner.Parse(trivialSQL)
+	q, err := sqlfront.Parse(trivialSQL)
 	if err != nil {
 		return nil, err
 	}
 	sps := planner.Split(q, sites, meta)
 	if err := add("coordinator: parse + plan + split", func() error {
-		q, err := planner.Parse(trivialSQL)
+		q, err := sqlfront.Parse(trivialSQL)
 		if err != nil {
 			return err
 		}
@@ -224,14 +227,14 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 	}); err != nil {
 		return nil, err
 	}
-	dialect, err := planner.DialectByName("duckdb")
+	dialect, err := render.DialectByName("duckdb")
 	if err != nil {
 		return nil, err
 	}
 	var sql string
 	var args []any
 	if err := add("site: render engine SQL", func() error {
-		sql, args, err = planner.Render(sps[0], dialect)
+		sql, args, err = render.Render(sps[0], dialect)
 		return err
 	}); err != nil {
 		return nil, err
@@ -332,12 +335,12 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 	}); err != nil {
 		return nil, err
 	}
-	parts := make([]planner.Partial, 0, len(sites))
+	parts := make([]merge.Partial, 0, len(sites))
 	for _, s := range sites {
-		parts = append(parts, planner.Partial{Site: s, Batches: batches})
+		parts = append(parts, merge.Partial{Site: s, Batches: batches})
 	}
 	if err := add("coordinator: merge 3 partials", func() error {
-		_, err := planner.Merge(ctx, q, parts)
+		_, err := merge.Merge(ctx, q, parts)
 		return err
 	}); err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // groupBatches builds an aggregate result of n groups, as a site exports it
@@ -113,7 +114,7 @@ func startStubs(ctx context.Context, work string, sites []string, schema *arrow.
 			<-done
 		}
 	}
-	q, err := planner.Parse(`SELECT sku, COUNT(*) AS n, SUM(amount) AS total FROM sales GROUP BY sku`)
+	q, err := sqlfront.Parse(`SELECT sku, COUNT(*) AS n, SUM(amount) AS total FROM sales GROUP BY sku`)
 	if err != nil {
 		cancel()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // TestCatalogPrecedence checks which tables the coordinator takes each site
@@ -45,7 +46,7 @@ func TestCatalogPrecedence(t *testing.T) {
 
 	plan := func(sql string) error {
 		t.Helper()
-		q, err := planner.Parse(sql)
+		q, err := sqlfront.Parse(sql)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,18 +13,20 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
+	"github.com/fedmesh/fedmesh/planner/sqlfront"
 )
 
 // Answer is a federated query's result.
 type Answer struct {
-	QueryID          string           `json:"query_id"`
-	Columns          []planner.Column `json:"columns"`
-	Rows             [][]any          `json:"rows"`
-	Sites            []SiteStatus     `json:"sites"`
-	SuppressedGroups int64            `json:"suppressed_groups"`
+	QueryID          string         `json:"query_id"`
+	Columns          []merge.Column `json:"columns"`
+	Rows             [][]any        `json:"rows"`
+	Sites            []SiteStatus   `json:"sites"`
+	SuppressedGroups int64          `json:"suppressed_groups"`
 	// Approximate names the columns that are sketch estimates and their
 	// error bounds; absent when every value is exact.
-	Approximate []planner.Approximation `json:"approximate,omitempty"`
+	Approximate []merge.Approximation `json:"approximate,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -117,9 +119,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	}()
 
 	ans := &Answer{QueryID: qid}
-	parts := make([]planner.Partial, 0, len(results))
+	parts := make([]merge.Partial, 0, len(results))
 	for _, r := range results {
-		parts = append(parts, planner.Partial{Site: r.Site, Batches: r.Batches})
+		parts = append(parts, merge.Partial{Site: r.Site, Batches: r.Batches})
 		ans.Sites = append(ans.Sites, SiteStatus{
 			Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
@@ -135,7 +137,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: "no_table"})
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: "no_table"})
 	}
-	res, err := planner.Merge(ctx, q, parts)
+	res, err := merge.Merge(ctx, q, parts)
 	if err != nil {
 		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: err.Error()}
 	}
@@ -149,7 +151,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 // parse parses sql, turning a refusal into the analyst's parse_error with
 // its position.
 func parse(sql string) (*planner.Query, error) {
-	q, err := planner.Parse(sql)
+	q, err := sqlfront.Parse(sql)
 	if err != nil {
 		var pe *planner.Error
 		if errors.As(err, &pe) {
@@ -171,7 +173,7 @@ func (c *Coordinator) plan(ctx context.Context, sql string) (q *planner.Query, p
 	}
 	names := c.siteNames()
 	c.ensureCatalogs(ctx, planner.Participants(q, names))
-	if err := planner.CheckJoinSites(q, names, c.siteHas); err != nil {
+	if err := sqlfront.CheckJoinSites(q, names, c.siteHas); err != nil {
 		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
 	}
 	participants, lacking = planner.ParticipantsByCatalog(q, names, c.siteHas)

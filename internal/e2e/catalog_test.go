@@ -25,6 +25,7 @@ import (
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/explain"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -153,7 +154,7 @@ func (s *catalogSite) stop() {
 	<-s.done
 }
 
-func (f *federation) explain(sql string) (int, planner.Explanation) {
+func (f *federation) explain(sql string) (int, explain.Explanation) {
 	f.t.Helper()
 	body, _ := json.Marshal(map[string]string{"sql": sql, "purpose": "e2e test"})
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/explain", bytes.NewReader(body))
@@ -164,7 +165,7 @@ func (f *federation) explain(sql string) (int, planner.Explanation) {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var ex planner.Explanation
+	var ex explain.Explanation
 	if resp.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(raw, &ex); err != nil {
 			f.t.Fatalf("explain %q: undecodable body %q: %v", sql, raw, err)

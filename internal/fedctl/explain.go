@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/fedmesh/fedmesh/planner"
+	planexplain "github.com/fedmesh/fedmesh/planner/explain"
 )
 
 // explain asks the coordinator how it would run a query: the logical plan,
@@ -45,7 +45,7 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		_, err := stdout.Write(raw)
 		return err
 	}
-	var ex planner.Explanation
+	var ex planexplain.Explanation
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&ex); err != nil {
@@ -55,7 +55,7 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func writeExplanation(w io.Writer, ex *planner.Explanation) {
+func writeExplanation(w io.Writer, ex *planexplain.Explanation) {
 	l := ex.Logical
 	fmt.Fprintf(w, "Logical plan: %s over %q\n", l.Kind, l.Table)
 	if l.Filter != "" {
