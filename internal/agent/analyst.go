@@ -11,8 +11,8 @@ import (
 	"github.com/fedmesh/fedmesh/planner"
 )
 
-// analystVerifier is what the site needs of credential.Verifier.
-type analystVerifier interface {
+// credentialVerifier is what the site needs of credential.Verifier.
+type credentialVerifier interface {
 	Verify(ctx context.Context, raw string) (*credential.Analyst, error)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -66,6 +67,10 @@ type Config struct {
 	// RequireCredential refuses sub-plans without a credential.
 	AnalystVerifier   *credential.Verifier
 	RequireCredential bool
+
+	// LedgerPath is the site's privacy-budget ledger (privacy/ledger);
+	// default: site-<name>.ledger beside the audit log.
+	LedgerPath string
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -118,8 +123,18 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 			return policy.Load(ctx, bundle, logger)
 		},
 		AuditPath:     f.Audit.Path,
+		LedgerPath:    ledgerPath(f),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
 		Logger:        logger,
 	}, nil
+}
+
+// ledgerPath is where the site keeps its privacy-budget ledger.
+func ledgerPath(f *config.Agent) string {
+	dir := f.StateDir
+	if dir == "" {
+		dir = filepath.Dir(f.Audit.Path)
+	}
+	return filepath.Join(dir, "site-"+f.Site+".ledger")
 }

@@ -25,6 +25,10 @@ type Agent struct {
 	// (ARCHITECTURE.md, invariant 7): the issuer whose signed credential
 	// the coordinator forwards with each sub-plan.
 	AnalystCredentials *AnalystCredentials `yaml:"analyst_credentials,omitempty"`
+	// StateDir holds the site's durable privacy state: the budget ledger of
+	// differentially private tables (and the exact-mode guards). Default:
+	// the audit log's directory. It must survive restarts, like the audit log.
+	StateDir string `yaml:"state_dir,omitempty"`
 }
 
 // Engine selects and tunes one of the site's engines.

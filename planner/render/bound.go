@@ -1,0 +1,296 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/fedmesh/fedmesh/planner"
+)
+
+// Names of the derived tables and columns a bounded query introduces. They
+// live only inside the query; the base table's columns are read by their
+// own names in the innermost level.
+const (
+	boundRows     = "fedmesh_rows"
+	boundRanked   = "fedmesh_ranked"
+	boundPerUnit  = "fedmesh_per_unit"
+	boundUnits    = "fedmesh_units"
+	boundUnit     = "fedmesh_unit"
+	boundRowRank  = "fedmesh_rn"
+	boundGroupNum = "fedmesh_gn"
+)
+
+// RenderBounded renders sp's aggregates with each privacy unit's
+// contribution bounded as b says (see planner.Bound), for a differentially
+// private answer. The engine picks, per unit, at most b.MaxRows random rows
+// of each group and at most b.MaxGroups random groups, clamps every summed
+// value into its bounds row by row, and returns per group the bounded
+// statistics the site then adds noise to, under the sub-plan's output
+// names:
+//
+//	SELECT g.., sum(c) AS a0, sum(n1) AS a1, sum(s2) AS a2, sum(q3) AS a3 FROM (
+//	  SELECT *, row_number() OVER (PARTITION BY unit ORDER BY random()) AS gn FROM (
+//	    SELECT g.., unit, count(*) AS c, count(x1) AS n1, sum(x2) AS s2, sum(x3*x3) AS q3 FROM (
+//	      SELECT *, row_number() OVER (PARTITION BY unit, g.. ORDER BY random()) AS rn FROM (
+//	        SELECT key AS g.., unit, arg AS x1, clamp(arg) AS x2, .. FROM t WHERE f AND unit IS NOT NULL
+//	      ) WHERE ... ) WHERE rn <= M GROUP BY g.., unit) ) WHERE gn <= N GROUP BY g..
+//
+// Aggregates are count_star, count, sum and var_pop (which becomes the sum
+// of squares); anything else is refused, as is a sum without clamp bounds.
+// Rows whose unit is NULL belong to no one and are left out.
+func RenderBounded(sp *planner.SubPlan, b planner.Bound, d Dialect) (sql string, args []any, err error) {
+	if sp == nil || d == nil {
+		return "", nil, errors.New("render bounded sub-plan: sub-plan and dialect must be set")
+	}
+	if err := sp.Validate(); err != nil {
+		return "", nil, fmt.Errorf("render bounded sub-plan for site %q: %w", sp.Site, err)
+	}
+	rnd, err := randomFunc(d)
+	if err != nil {
+		return "", nil, fmt.Errorf("render bounded sub-plan for site %q: %w", sp.Site, err)
+	}
+	r := &renderer{d: d, qualified: sp.Join != nil}
+	if err := r.bounded(sp, b, rnd); err != nil {
+		return "", nil, fmt.Errorf("render bounded sub-plan for site %q (%s): %w", sp.Site, d.Name(), err)
+	}
+	return r.b.String(), r.args, nil
+}
+
+// randomFunc is each dialect's uniform random number in [0, 1).
+func randomFunc(d Dialect) (string, error) {
+	switch d.Name() {
+	case "duckdb", "postgres":
+		return "random()", nil
+	case "mysql", "spark", "flink":
+		return "rand()", nil
+	}
+	return "", fmt.Errorf("dialect %q has no known random function, so contributions cannot be sampled; differential privacy is not available on it", d.Name())
+}
+
+// boundedArg is one aggregate's column in the innermost level.
+type boundedArg struct {
+	out  planner.OutputColumn
+	col  string       // the innermost level's column name
+	expr *planner.Expr // its value per row (clamped for sums)
+}
+
+func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) error {
+	if sp.Kind != planner.KindAggregate {
+		return fmt.Errorf("a %s plan cannot be bounded", sp.Kind)
+	}
+	if b.Unit == "" || b.MaxGroups < 1 || b.MaxRows < 1 {
+		return fmt.Errorf("contribution bound needs a unit column and limits >= 1 (got unit %q, %d groups, %d rows)", b.Unit, b.MaxGroups, b.MaxRows)
+	}
+	if err := checkOutputs(sp); err != nil {
+		return err
+	}
+	args := make([]boundedArg, 0, len(sp.Aggs))
+	for i, a := range sp.Aggs {
+		ba := boundedArg{out: a, col: "fedmesh_x" + strconv.Itoa(i)}
+		switch a.Agg.Func {
+		case planner.AggCountStar:
+		case planner.AggCount:
+			ba.expr = a.Agg.Arg
+		case planner.AggSum, planner.AggVarPop:
+			bounds, ok := b.Clamp[a.Name]
+			if !ok {
+				return fmt.Errorf("%s output %q has no clamp bounds", a.Agg.Func, a.Name)
+			}
+			ba.expr = clampExpr(a.Agg.Arg, bounds)
+		default:
+			return fmt.Errorf("aggregate %s cannot be computed with bounded contributions", a.Agg.Func)
+		}
+		args = append(args, ba)
+	}
+	keys := make([]string, len(sp.GroupBy))
+	for i, g := range sp.GroupBy {
+		keys[i] = g.Name
+	}
+
+	// Level 4: the groups' bounded statistics.
+	r.b.WriteString("SELECT ")
+	if err := r.identList(keys, ", "); err != nil {
+		return err
+	}
+	for i, a := range args {
+		if len(keys) > 0 || i > 0 {
+			r.b.WriteString(", ")
+		}
+		r.b.WriteString("sum(")
+		if err := r.ident(a.col); err != nil {
+			return err
+		}
+		r.b.WriteString(") AS ")
+		if err := r.ident(a.out.Name); err != nil {
+			return err
+		}
+	}
+	// Level 3: number each unit's groups at random.
+	r.b.WriteString(" FROM (SELECT *, row_number() OVER (PARTITION BY ")
+	if err := r.ident(boundUnit); err != nil {
+		return err
+	}
+	r.b.WriteString(" ORDER BY " + rnd + ") AS ")
+	if err := r.ident(boundGroupNum); err != nil {
+		return err
+	}
+	// Level 2: one row per (group, unit) with the unit's bounded statistics.
+	r.b.WriteString(" FROM (SELECT ")
+	if err := r.identList(append(append([]string{}, keys...), boundUnit), ", "); err != nil {
+		return err
+	}
+	for _, a := range args {
+		r.b.WriteString(", ")
+		switch a.out.Agg.Func {
+		case planner.AggCountStar:
+			r.b.WriteString("count(*)")
+		case planner.AggCount:
+			r.b.WriteString("count(")
+			if err := r.ident(a.col); err != nil {
+				return err
+			}
+			r.b.WriteString(")")
+		case planner.AggSum:
+			r.b.WriteString("sum(")
+			if err := r.ident(a.col); err != nil {
+				return err
+			}
+			r.b.WriteString(")")
+		case planner.AggVarPop:
+			r.b.WriteString("sum(")
+			if err := r.ident(a.col); err != nil {
+				return err
+			}
+			r.b.WriteString(" * ")
+			if err := r.ident(a.col); err != nil {
+				return err
+			}
+			r.b.WriteString(")")
+		}
+		r.b.WriteString(" AS ")
+		if err := r.ident(a.col); err != nil {
+			return err
+		}
+	}
+	// Level 1: number each unit's rows within a group at random.
+	r.b.WriteString(" FROM (SELECT *, row_number() OVER (PARTITION BY ")
+	if err := r.identList(append([]string{boundUnit}, keys...), ", "); err != nil {
+		return err
+	}
+	r.b.WriteString(" ORDER BY " + rnd + ") AS ")
+	if err := r.ident(boundRowRank); err != nil {
+		return err
+	}
+	// Level 0: the rows, with group keys, unit and (clamped) arguments.
+	r.b.WriteString(" FROM (SELECT ")
+	for i, g := range sp.GroupBy {
+		if i > 0 {
+			r.b.WriteString(", ")
+		}
+		if err := r.expr(g.Expr); err != nil {
+			return fmt.Errorf("group key %q: %w", g.Name, err)
+		}
+		r.b.WriteString(" AS ")
+		if err := r.ident(g.Name); err != nil {
+			return err
+		}
+	}
+	if len(keys) > 0 {
+		r.b.WriteString(", ")
+	}
+	if err := r.column(b.Unit); err != nil {
+		return fmt.Errorf("unit: %w", err)
+	}
+	r.b.WriteString(" AS ")
+	if err := r.ident(boundUnit); err != nil {
+		return err
+	}
+	for _, a := range args {
+		if a.expr == nil {
+			continue
+		}
+		r.b.WriteString(", ")
+		if err := r.expr(a.expr); err != nil {
+			return fmt.Errorf("output %q: %w", a.out.Name, err)
+		}
+		r.b.WriteString(" AS ")
+		if err := r.ident(a.col); err != nil {
+			return err
+		}
+	}
+	r.b.WriteString(" FROM ")
+	if err := r.from(sp); err != nil {
+		return err
+	}
+	r.b.WriteString(" WHERE ")
+	where := planner.Call(planner.OpIsNotNull, planner.Col(b.Unit))
+	if sp.Filter != nil {
+		where = planner.Call(planner.OpAnd, sp.Filter, where)
+	}
+	if err := r.expr(where); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundRows); err != nil {
+		return err
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundRanked); err != nil {
+		return err
+	}
+	r.b.WriteString(" WHERE ")
+	if err := r.ident(boundRowRank); err != nil {
+		return err
+	}
+	r.b.WriteString(" <= " + strconv.FormatInt(b.MaxRows, 10) + " GROUP BY ")
+	if err := r.identList(append(append([]string{}, keys...), boundUnit), ", "); err != nil {
+		return err
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundPerUnit); err != nil {
+		return err
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundUnits); err != nil {
+		return err
+	}
+	r.b.WriteString(" WHERE ")
+	if err := r.ident(boundGroupNum); err != nil {
+		return err
+	}
+	r.b.WriteString(" <= " + strconv.FormatInt(b.MaxGroups, 10))
+	if len(keys) > 0 {
+		r.b.WriteString(" GROUP BY ")
+		if err := r.identList(keys, ", "); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// identList writes quoted names separated by sep.
+func (r *renderer) identList(names []string, sep string) error {
+	for i, n := range names {
+		if i > 0 {
+			r.b.WriteString(sep)
+		}
+		if err := r.ident(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clampExpr is arg clamped into [lo, hi] row by row, as a double:
+// CASE WHEN arg < lo THEN lo WHEN arg > hi THEN hi ELSE arg END (NULL
+// stays NULL and is not summed).
+func clampExpr(arg *planner.Expr, bounds [2]float64) *planner.Expr {
+	lo := planner.Lit(planner.Value{Kind: planner.KindFloat, Float: bounds[0]})
+	hi := planner.Lit(planner.Value{Kind: planner.KindFloat, Float: bounds[1]})
+	x := planner.Call(planner.OpCast, arg, planner.Lit(planner.Value{Kind: planner.KindString, Str: string(planner.CastDouble)}))
+	return planner.Call(planner.OpCase,
+		planner.Call(planner.OpLt, x, lo), lo,
+		planner.Call(planner.OpGt, x, hi), hi,
+		x)
+}
