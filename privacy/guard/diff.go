@@ -245,14 +245,13 @@ func (s *Store) record(tx *bolt.Tx, analyst, scope string, groups []*roaring64.B
 		card := bm.GetCardinality()
 		export = binary.BigEndian.AppendUint64(export, card)
 		key := setKey(prefix, card, seq, i)
-		val := make([]byte, setHeader, setHeader+int(bm.GetSerializedSizeInBytes()))
-		copy(val, ts)
-		profileOf(bm).encode(val[8:setHeader])
-		data, err := bm.ToBytes()
-		if err != nil {
+		val := bytes.NewBuffer(make([]byte, setHeader, setHeader+int(bm.GetSerializedSizeInBytes())))
+		copy(val.Bytes(), ts)
+		profileOf(bm).encode(val.Bytes()[8:setHeader])
+		if _, err := bm.WriteTo(val); err != nil {
 			return fmt.Errorf("encode group %d: %w", i, err)
 		}
-		if err := sb.Put(key, append(val, data...)); err != nil {
+		if err := sb.Put(key, val.Bytes()); err != nil {
 			return err
 		}
 	}
