@@ -33,6 +33,19 @@
 // intersection. Storage is about 10 bytes per recorded unit for 40-bit
 // hashed ids, plus 300 bytes per set; size DiffOptions for the disk.
 //
+// Measured (BenchmarkCheck, 2-core AMD EPYC; 1,000 groups against 1,000
+// recorded sets of 1,000–100,000 units, k = 10), one Check:
+//
+//	ids           independent   same-size   near (every group intersected)
+//	dense ints        29 ms        340 ms       126 ms
+//	40-bit hashed    3.9 s         5.0 s        2.6 s
+//
+// Hashed ids are slow because they are sparse: roaring keeps one container
+// per 2^16 ids, so a random 40-bit id almost always gets a container of its
+// own, and even GetCardinality walks 50,000 scattered heap objects per group.
+// Hashing one id into a bitmap costs about 1.2 µs. Dense ids (small integers
+// assigned by the site) are two orders of magnitude cheaper; see UnitHasher.
+//
 // # What the difference check does not stop
 //
 //   - Differencing across more than the window: a set older than MaxAge or
