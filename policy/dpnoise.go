@@ -283,3 +283,24 @@ func roundRat(r *big.Rat) *big.Int {
 	}
 	return twice.Quo(twice, new(big.Int).Mul(den, big.NewInt(2)))
 }
+
+// OutputSchema is the schema of ApplyDP's batches for a bounded result of
+// schema in: counts become Int64, sums and variances Float64, keys stay.
+func (p *DPPlan) OutputSchema(in *arrow.Schema) *arrow.Schema {
+	kinds := make(map[string]DPKind, len(p.Columns))
+	for _, c := range p.Columns {
+		kinds[c.Name] = c.Kind
+	}
+	fields := make([]arrow.Field, in.NumFields())
+	for i, f := range in.Fields() {
+		switch kinds[f.Name] {
+		case DPCount:
+			f = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
+		case DPSum, DPVar:
+			f = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+		}
+		fields[i] = f
+	}
+	md := in.Metadata()
+	return arrow.NewSchema(fields, &md)
+}

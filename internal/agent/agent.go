@@ -10,6 +10,8 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner/render"
+	"github.com/fedmesh/fedmesh/privacy/dp"
+	"github.com/fedmesh/fedmesh/privacy/ledger"
 )
 
 // Agent is one site agent.
@@ -103,6 +105,24 @@ func (a *Agent) Run(ctx context.Context) error {
 		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
 		log:     a.log,
 		catalog: a.cfg.Catalog,
+
+		requireCredential: a.cfg.RequireCredential,
+		noise:             dp.Secure{},
+	}
+	if a.cfg.AnalystVerifier != nil {
+		h.verifier = a.cfg.AnalystVerifier
+	}
+	if a.cfg.LedgerPath != "" {
+		led, err := ledger.Open(a.cfg.LedgerPath, ledger.Options{})
+		if err != nil {
+			return fmt.Errorf("open privacy-budget ledger: %w", err)
+		}
+		defer func() {
+			if err := led.Close(); err != nil {
+				a.log.Error("close privacy-budget ledger", "err", err)
+			}
+		}()
+		h.ledger = led
 	}
 	a.startIdentity(ctx)
 	creds, err := a.serverCredentials(ctx, alog)

@@ -29,14 +29,15 @@ const (
 // audit record's decision fields, including the decision record under
 // rec.Details["policy"], and returns a *flight.DeniedError or
 // *flight.PlanError when sp may not run.
-func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (policy.Decision, *policy.DecisionRecord, error) {
-	return h.decideWith(ctx, sp, rec, h.rate.next(sp.Analyst, time.Now()))
+func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Record, verified bool) (policy.Decision, *policy.DecisionRecord, error) {
+	return h.decideWith(ctx, sp, rec, h.rate.next(sp.Analyst, time.Now()), verified)
 }
 
 // decideWith is decide with the analyst's recent query count given.
-func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audit.Record, recent int64) (policy.Decision, *policy.DecisionRecord, error) {
+func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audit.Record, recent int64, verified bool) (policy.Decision, *policy.DecisionRecord, error) {
 	in := policy.NewInput(sp)
 	in.Analyst.RecentQueries = recent
+	in.Analyst.Verified = verified
 	dec, err := h.policy.Evaluate(ctx, in)
 	drec := dec.Record(in)
 	rec.BundleRevision, rec.DecisionID = dec.BundleRevision, dec.DecisionID

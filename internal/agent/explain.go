@@ -41,7 +41,15 @@ func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.R
 		rec.Decision, rec.Error = "error", err.Msg
 		return nil, err
 	}
-	dec, _, err := h.decideWith(ctx, sp, rec, h.rate.peek(sp.Analyst, time.Now()))
+	verified, verr := h.verifyAnalyst(ctx, sp, rec)
+	if verr != nil {
+		var denied *flight.DeniedError
+		if errors.As(verr, &denied) {
+			return &flight.ExplainResult{Site: h.site, Allow: false, Reasons: denied.Reasons, Obligations: json.RawMessage("{}")}, nil
+		}
+		return nil, verr
+	}
+	dec, _, err := h.decideWith(ctx, sp, rec, h.rate.peek(sp.Analyst, time.Now()), verified)
 	obl, merr := json.Marshal(dec.Obligations)
 	if merr != nil {
 		return nil, fmt.Errorf("site %q: encode obligations: %w", h.site, merr)

@@ -31,6 +31,22 @@ type handler struct {
 	log     *slog.Logger
 	rate    rateCounter // requests per analyst, for input.analyst.recent_queries
 	catalog planner.Catalog
+
+	// verifier checks analysts' credentials (nil: the site has none and
+	// takes the coordinator's word); requireCredential refuses sub-plans
+	// without one.
+	verifier          credentialVerifier
+	requireCredential bool
+	// ledger keeps analysts' privacy budgets; noise draws the DP noise.
+	ledger budgetLedger
+	noise  policy.NoiseSource
+}
+
+// engineRun is engine SQL ready to run.
+type engineRun struct {
+	engine enginebridge.Engine
+	sql    string
+	args   []any
 }
 
 var _ flight.Handler = (*handler)(nil)
@@ -80,9 +96,16 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, err
 	}
 
-	dec, drec, err := h.decide(ctx, sp, rec)
+	verified, err := h.verifyAnalyst(ctx, sp, rec)
 	if err != nil {
 		return nil, err
+	}
+	dec, drec, err := h.decide(ctx, sp, rec, verified)
+	if err != nil {
+		return nil, err
+	}
+	if o := dec.Obligations.DP; o != nil {
+		return h.serveDP(ctx, sp, o, dec, drec, rec)
 	}
 
 	eng, sql, args, err := h.render(ctx, sp, rec)
@@ -138,6 +161,60 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 			SuppressedGroups: suppressed,
 			BundleRevision:   dec.BundleRevision,
 			DecisionID:       dec.DecisionID,
+		},
+	}, nil
+}
+
+// serveDP answers sp with differential privacy: plan the noise, render the
+// bounded query, debit the analyst's budget durably, run, add noise and
+// release groups by a noisy threshold. No exact count leaves: the number of
+// groups not released is not reported.
+func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DPObligation, dec policy.Decision, drec *policy.DecisionRecord, rec *audit.Record) (*flight.Result, error) {
+	q, err := h.prepareDP(sp, o, rec)
+	if err != nil {
+		return nil, err
+	}
+	run, err := h.renderDP(ctx, sp, q, rec)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := h.debit(ctx, sp, q, rec)
+	if err != nil {
+		return nil, err
+	}
+	rec.Details["dp"] = dpDetails(q, ch)
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-h.slots }()
+	qctx, cancel := h.queryContext(ctx, sp)
+	defer cancel()
+	schema, batches, err := h.run(qctx, run.engine, run.sql, run.args)
+	if err != nil {
+		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
+	}
+	noisy, err := policy.ApplyDP(qctx, batches, q.plan, h.noise)
+	release(batches)
+	if err != nil {
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	schema = q.plan.OutputSchema(schema)
+	meta, err := privacyMeta(q, ch)
+	if err != nil {
+		release(noisy)
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	drec.Applied = append(drec.Applied, oblDP)
+	var rows int64
+	for _, b := range noisy {
+		rows += b.NumRows()
+	}
+	rec.Event, rec.Decision, rec.Rows = audit.EventExport, audit.DecisionAllow, rows
+	return &flight.Result{
+		Schema:  schema,
+		Batches: noisy,
+		Meta: flight.ResultMeta{
+			Site: h.site, Rows: rows, BundleRevision: dec.BundleRevision, DecisionID: dec.DecisionID, Privacy: meta,
 		},
 	}, nil
 }

@@ -4,9 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 // maxRequestBytes bounds a query request body.
@@ -14,9 +19,12 @@ const maxRequestBytes = 1 << 20
 
 func (c *Coordinator) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/query", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
+	mux.HandleFunc("POST /v1/query", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "privacy": {"epsilon": 0.5}}`,
 		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
-			return c.Query(ctx, an, req.SQL, req.Purpose)
+			if err := checkPrivacyRequest(req.Privacy); err != nil {
+				return nil, err
+			}
+			return c.QueryWith(ctx, an, req.SQL, req.Purpose, QueryOptions{Privacy: req.Privacy})
 		}))
 	mux.HandleFunc("POST /v1/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
 		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
@@ -36,6 +44,26 @@ func (c *Coordinator) routes() http.Handler {
 type queryRequest struct {
 	SQL     string `json:"sql"`
 	Purpose string `json:"purpose"`
+	// Privacy is what the analyst asks to spend at each site on tables
+	// under differential privacy; each site's policy decides what it grants.
+	Privacy *planner.PrivacyRequest `json:"privacy,omitempty"`
+}
+
+// checkPrivacyRequest refuses a privacy request no site could grant.
+func checkPrivacyRequest(p *planner.PrivacyRequest) error {
+	if p == nil {
+		return nil
+	}
+	bad := func(msg string) error {
+		return &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "privacy." + msg}
+	}
+	if math.IsNaN(p.Epsilon) || math.IsInf(p.Epsilon, 0) || p.Epsilon < 0 {
+		return bad(fmt.Sprintf("epsilon: %v must be a positive number (or 0 for each site's default)", p.Epsilon))
+	}
+	if math.IsNaN(p.Delta) || p.Delta < 0 || p.Delta > policy.MaxDPDelta {
+		return bad(fmt.Sprintf("delta: %v must be in [0, %v] (0 for each site's default)", p.Delta, policy.MaxDPDelta))
+	}
+	return nil
 }
 
 func (q queryRequest) sqlText() string { return q.SQL }

@@ -27,6 +27,9 @@ type Answer struct {
 	// Approximate names the columns that are sketch estimates and their
 	// error bounds; absent when every value is exact.
 	Approximate []merge.Approximation `json:"approximate,omitempty"`
+	// Privacy is present when a site answered with differential privacy:
+	// the noise per column and what each site charged.
+	Privacy *PrivacyAnswer `json:"privacy,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -53,10 +56,22 @@ type QueryError struct {
 
 func (e *QueryError) Error() string { return e.Code + ": " + e.Message }
 
-// Query plans sql, runs it at every site and merges the permitted partials.
-// The coordinator's audit record is durable before the answer (or the
-// error) is returned; if it cannot be written there is no answer.
+// QueryOptions are an analyst's per-query requests.
+type QueryOptions struct {
+	// Privacy is forwarded to every site: the ε (δ) to spend on tables
+	// under differential privacy. nil: each site's default.
+	Privacy *planner.PrivacyRequest
+}
+
+// Query is QueryWith without options.
 func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string) (*Answer, error) {
+	return c.QueryWith(ctx, an, sql, purpose, QueryOptions{})
+}
+
+// QueryWith plans sql, runs it at every site and merges the permitted
+// partials. The coordinator's audit record is durable before the answer
+// (or the error) is returned; if it cannot be written there is no answer.
+func (c *Coordinator) QueryWith(ctx context.Context, an Analyst, sql, purpose string, opts QueryOptions) (*Answer, error) {
 	qid := newQueryID()
 	start := time.Now()
 	rec := audit.Record{
@@ -68,7 +83,7 @@ func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string
 		Purpose:   purpose,
 		SQL:       sql,
 	}
-	ans, err := c.query(ctx, qid, an, sql, purpose, &rec)
+	ans, err := c.query(ctx, qid, an, sql, purpose, opts, &rec)
 	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	var qe *QueryError
 	switch {
@@ -92,7 +107,7 @@ func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string
 	return ans, err
 }
 
-func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, rec *audit.Record) (*Answer, error) {
+func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, opts QueryOptions, rec *audit.Record) (*Answer, error) {
 	q, names, lacking, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -103,6 +118,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}
 	for _, sp := range planner.Split(q, names, meta) {
+		// The analyst's own credential goes to every site, which verifies
+		// it itself; the coordinator's word on who asks is not enough.
+		sp.Credential, sp.Privacy = an.Credential, opts.Privacy
 		plans[sp.Site] = sp
 	}
 
@@ -137,9 +155,21 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: "no_table"})
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: "no_table"})
 	}
-	res, err := merge.Merge(ctx, q, parts)
+	reports, err := siteReports(results)
+	if err != nil {
+		return nil, &QueryError{HTTPStatus: http.StatusBadGateway, Code: "site_failed", Message: err.Error()}
+	}
+	mq, avgCounts, nHidden := q, map[string]string(nil), 0
+	if reports != nil {
+		mq, avgCounts, nHidden = withAverageCounts(q)
+	}
+	res, err := merge.Merge(ctx, mq, parts)
 	if err != nil {
 		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: err.Error()}
+	}
+	if reports != nil {
+		hidden := stripHidden(res, nHidden)
+		ans.Privacy = privacyAnswer(q, reports, res, avgCounts, hidden)
 	}
 	ans.Columns, ans.Rows, ans.Approximate = res.Columns, res.Rows, res.Approximate
 	if ans.Rows == nil {
