@@ -37,6 +37,18 @@ type Runner interface {
 	Run(ctx context.Context) error
 }
 
+// Keep keeps src fresh for a component's lifetime: it runs src when src is
+// a Runner and returns what Run returns (nil once ctx is done, an error
+// when the source can no longer work). A Source that needs no upkeep has
+// nothing to do, and Keep returns nil at once.
+func Keep(ctx context.Context, src Source) error {
+	r, ok := src.(Runner)
+	if !ok {
+		return nil
+	}
+	return r.Run(ctx)
+}
+
 // DefaultReloadInterval is how often a FileSource polls its files when
 // FileOptions.Interval is zero.
 const DefaultReloadInterval = 5 * time.Second

@@ -21,20 +21,6 @@ func (a *Agent) allow() certs.Allow {
 	return certs.Allow{IDs: a.cfg.AllowedCoordinators, Prefixes: a.cfg.AllowedCoordinatorPrefixes}
 }
 
-// startIdentity keeps the identity source fresh (files polled, SVIDs
-// renewed) until ctx ends.
-func (a *Agent) startIdentity(ctx context.Context) {
-	r, ok := a.cfg.Identity.(certs.Runner)
-	if !ok {
-		return
-	}
-	go func() {
-		if err := r.Run(ctx); err != nil {
-			a.log.Error("identity source stopped; new connections will use the last SVID until it expires", "err", err)
-		}
-	}()
-}
-
 // serverCredentials is the Flight server's mTLS: the source's current SVID
 // and bundles on every handshake, callers checked against the allow-list,
 // and every refused handshake logged with the claimed peer ID and audited

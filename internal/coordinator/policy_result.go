@@ -33,24 +33,28 @@ func resultPolicySource(c *config.Policy, logger *slog.Logger) (policy.Source, t
 	return c.Source(logger)
 }
 
-// openResultPolicy loads the optional coordinator policy and starts its
-// reload. A configured policy that does not load stops the coordinator:
-// skipping it would answer queries its data officers meant to refuse.
-func (c *Coordinator) openResultPolicy(ctx context.Context) error {
+// openResultPolicy loads the optional coordinator policy and returns its
+// reload task (nil when there is no policy or it is loaded once). A
+// configured policy that does not load stops the coordinator: skipping it
+// would answer queries its data officers meant to refuse.
+func (c *Coordinator) openResultPolicy(ctx context.Context) (func(ctx context.Context) error, error) {
 	src := c.cfg.ResultPolicy
 	if src == nil {
-		return nil
+		return nil, nil
 	}
 	p, err := src.Poll(ctx)
 	if err != nil {
-		return fmt.Errorf("coordinator policy: %w", err)
+		return nil, fmt.Errorf("coordinator policy: %w", err)
 	}
 	c.resultPolicy = policy.NewHolder(p, c.cfg.Logger)
 	c.log.Info("coordinator policy loaded", "bundle", src.String(), "bundle_revision", p.Revision())
-	if poll := c.cfg.ResultPolicyPoll; poll > 0 {
-		go func() { _ = policy.Watch(ctx, c.resultPolicy, src, poll, c.cfg.Logger) }()
+	poll := c.cfg.ResultPolicyPoll
+	if poll <= 0 {
+		return nil, nil
 	}
-	return nil
+	return func(ctx context.Context) error {
+		return policy.Watch(ctx, c.resultPolicy, src, poll, c.cfg.Logger)
+	}, nil
 }
 
 // checkResultPolicy evaluates the coordinator policy, if any, once every
