@@ -31,8 +31,6 @@ type Coordinator struct {
 	resultPolicy *policy.Holder
 	// catalogs caches the catalog each site reported.
 	catalogs *catalogs
-
-	reviewSessions sessions // browser sessions of the /audit/ page
 }
 
 // New checks cfg; nothing is opened until Run.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/internal/review"
 )
 
 // maxRequestBytes bounds a query request body.
@@ -26,7 +28,16 @@ func (c *Coordinator) routes() http.Handler {
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
 			return c.PolicyExplain(ctx, an, req.SQL, req.Purpose, req.Sites)
 		}))
-	c.reviewRoutes(mux)
+	mux.Handle(review.Path, review.New(review.Config{
+		AuditPath: c.cfg.AuditPath,
+		Logs:      c.cfg.ReviewLogs,
+		Keys:      c.cfg.ReviewKeys,
+		Authenticate: func(token string) (review.Caller, bool) {
+			a, ok := c.authenticate(token)
+			return review.Caller{ID: a.ID, Roles: a.Roles}, ok
+		},
+		Logger: c.cfg.Logger,
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
