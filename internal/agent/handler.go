@@ -39,7 +39,7 @@ var _ flight.Handler = (*handler)(nil)
 func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.Result, error) {
 	start := time.Now()
 	rec := audit.Record{
-		Component: "site-agent",
+		Component: audit.ComponentSiteAgent,
 		Site:      h.site,
 		Event:     audit.EventDecision,
 		QueryID:   sp.QueryID,
@@ -51,7 +51,7 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	res, err := h.serve(ctx, sp, &rec)
 	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil && rec.Decision == "" {
-		rec.Decision = "error"
+		rec.Decision = audit.DecisionError
 		rec.Error = err.Error()
 	}
 	// The record is written with a context that outlives the caller's: a
@@ -114,7 +114,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		kept, suppressed, err = policy.Enforce(qctx, batches, sp.CountColumn, dec.Obligations)
 		release(batches)
 		if err != nil {
-			rec.Decision, rec.Reasons = "deny", []string{err.Error()}
+			rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
 			return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 		}
 	}
@@ -125,7 +125,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	for _, b := range kept {
 		rows += b.NumRows()
 	}
-	rec.Event, rec.Decision = audit.EventExport, "allow"
+	rec.Event, rec.Decision = audit.EventExport, audit.DecisionAllow
 	rec.Rows, rec.SuppressedGroups = rows, suppressed
 	return &flight.Result{
 		Schema:  schema,

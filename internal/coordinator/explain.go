@@ -26,7 +26,7 @@ func (c *Coordinator) Explain(ctx context.Context, an Analyst, sql, purpose stri
 		Deadline: time.Now().Add(c.cfg.QueryTimeout)}
 	ex, err := planner.Explain(q, sites, meta)
 	if err != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 	}
 	c.log.Info("explain", "analyst", an.ID, "sites", len(ex.Sites))
 	return ex, nil

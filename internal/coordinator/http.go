@@ -58,7 +58,7 @@ func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, 
 	return func(w http.ResponseWriter, r *http.Request) {
 		an, ok := c.authenticate(bearer(r))
 		if !ok {
-			writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: "unauthenticated",
+			writeError(w, &QueryError{HTTPStatus: http.StatusUnauthorized, Code: CodeUnauthenticated,
 				Message: "missing or unknown bearer token; send Authorization: Bearer <token>"})
 			return
 		}
@@ -66,19 +66,19 @@ func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, 
 		dec.DisallowUnknownFields()
 		var req R
 		if err := dec.Decode(&req); err != nil {
-			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest,
 				Message: "request body must be JSON " + shape + ": " + err.Error()})
 			return
 		}
 		if strings.TrimSpace(req.sqlText()) == "" {
-			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest, Message: "sql: must be set"})
 			return
 		}
 		out, err := do(r.Context(), an, req)
 		if err != nil {
 			var qe *QueryError
 			if !errors.As(err, &qe) {
-				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 			}
 			writeError(w, qe)
 			return

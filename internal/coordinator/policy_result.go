@@ -78,7 +78,7 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	if sp.Kind == planner.KindAggregate {
 		var err error
 		if counts, err = mergedGroupCounts(ctx, q.Merge.Keys, sp.CountColumn, results); err != nil {
-			return &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: "count merged groups: " + err.Error()}
+			return &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeMergeFailed, Message: "count merged groups: " + err.Error()}
 		}
 	}
 	in.Result = policy.NewResultInput(counts, sites)
@@ -89,7 +89,7 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	}
 	rec.Details["coordinator_policy"] = &drec
 	denied := func(reasons []string) error {
-		return &QueryError{HTTPStatus: http.StatusForbidden, Code: "policy_denied", Site: "coordinator",
+		return &QueryError{HTTPStatus: http.StatusForbidden, Code: CodePolicyDenied, Site: "coordinator",
 			Message: "the coordinator's policy refused the merged result", Reasons: reasons}
 	}
 	switch {
