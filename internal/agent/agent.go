@@ -10,6 +10,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner"
 )
@@ -53,7 +54,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "site-agent", "site", cfg.Site)}, nil
+	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
 }
 
 // Run opens the engine, policy and audit log, then serves sub-plans over
@@ -82,7 +83,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer func() {
 		if err := alog.Close(); err != nil {
-			a.log.Error("close audit log", "err", err)
+			a.log.Error("close audit log", logkey.Err, err)
 		}
 	}()
 
@@ -121,7 +122,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		tasks = append(tasks, task.Task{Name: "policy watcher", Run: watchPolicy})
 	}
 	tasks = append(tasks, task.Task{Name: "flight", Run: func(ctx context.Context) error {
-		a.log.Info("serving", "addr", lis.Addr().String(), "spiffe_id", a.cfg.Identity.ID().String())
+		a.log.Info("serving", logkey.Addr, lis.Addr().String(), logkey.SPIFFEID, a.cfg.Identity.ID().String())
 		if a.cfg.Ready != nil {
 			a.cfg.Ready(lis.Addr())
 		}

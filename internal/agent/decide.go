@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -51,7 +52,7 @@ func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audi
 			// The holder's reason says what to do: publish a verified bundle.
 			return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
 		}
-		h.log.Error("policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		h.log.Error("policy evaluation failed; denying", logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: []string{"policy evaluation failed at site " + h.site + "; nothing is exported until the site's policy evaluates"}}
 	}
 	if !dec.Allow {

@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -59,7 +60,7 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	stored, hash, aerr := h.audit.Append(context.WithoutCancel(ctx), rec)
 	if aerr != nil {
 		releaseAll(res)
-		h.log.Error("audit write failed; nothing exported", "query_id", sp.QueryID, "err", aerr)
+		h.log.Error("audit write failed; nothing exported", logkey.QueryID, sp.QueryID, logkey.Err, aerr)
 		return nil, fmt.Errorf("site %q: audit write failed, nothing exported: %w", h.site, aerr)
 	}
 	if err != nil {

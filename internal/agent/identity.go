@@ -9,6 +9,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // DefaultMaxConnectionAge is how long a coordinator's connection may live
@@ -31,7 +32,7 @@ func (a *Agent) serverCredentials(ctx context.Context, alog *audit.Log) (credent
 		return nil, err
 	}
 	return certs.GuardServer(creds, func(r certs.Rejection) {
-		log := a.log.With("peer_id", r.PeerID, "remote", r.Remote, "reason", r.Reason, "err", r.Err)
+		log := a.log.With(logkey.Peer, r.PeerID, logkey.Remote, r.Remote, logkey.Reason, r.Reason, logkey.Err, r.Err)
 		if !r.Denied() {
 			log.Info("peer closed the connection during the handshake")
 			return
@@ -48,7 +49,7 @@ func (a *Agent) serverCredentials(ctx context.Context, alog *audit.Log) (credent
 		// The handshake is already refused; a failed audit write is
 		// logged, and the audit log itself fails closed for exports.
 		if _, _, err := alog.Append(context.WithoutCancel(ctx), rec); err != nil {
-			log.Error("audit peer denial", "audit_err", err)
+			log.Error("audit peer denial", logkey.AuditErr, err)
 		}
 	}), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -81,13 +82,13 @@ func (c *Coordinator) fetchCatalog(ctx context.Context, site string, ifMissing b
 	defer cancel()
 	r, err := c.client.Catalog(fctx, site)
 	if err != nil {
-		c.log.Warn("catalog fetch failed", "site", site, "err", err)
+		c.log.Warn("catalog fetch failed", logkey.Site, site, logkey.Err, err)
 		return err
 	}
 	prev := c.catalogs.get(site)
 	c.catalogs.set(site, r)
 	if prev == nil || prev.Declared != r.Declared || !reflect.DeepEqual(prev.Tables, r.Tables) {
-		c.log.Info("catalog", "site", site, "declared", r.Declared, "tables", strings.Join(tableNames(r), ","))
+		c.log.Info("catalog", logkey.Site, site, logkey.Declared, r.Declared, logkey.Tables, strings.Join(tableNames(r), ","))
 		c.auditCatalog(ctx, r)
 	}
 	return nil
@@ -109,7 +110,7 @@ func (c *Coordinator) auditCatalog(ctx context.Context, r *flight.CatalogResult)
 	rec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventCatalog,
 		Details: map[string]any{"site": r.Site, "declared": r.Declared, "tables": tableNames(r), "columns": cols}}
 	if _, _, err := c.audit.Append(context.WithoutCancel(ctx), rec); err != nil {
-		c.log.Error("audit write of a site's catalog failed", "site", r.Site, "err", err)
+		c.log.Error("audit write of a site's catalog failed", logkey.Site, r.Site, logkey.Err, err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -60,7 +61,7 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
+	return &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
 }
 
 // Run opens the audit log and the site connections, then serves the HTTP
@@ -77,7 +78,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	defer func() {
 		if err := alog.Close(); err != nil {
-			c.log.Error("close audit log", "err", err)
+			c.log.Error("close audit log", logkey.Err, err)
 		}
 	}()
 	c.audit = alog
@@ -142,7 +143,7 @@ func (c *Coordinator) serveHTTP(ctx context.Context, lis net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
-	c.log.Info("serving HTTP API", "addr", lis.Addr().String(), "spiffe_id", c.cfg.Identity.ID().String())
+	c.log.Info("serving HTTP API", logkey.Addr, lis.Addr().String(), logkey.SPIFFEID, c.cfg.Identity.ID().String())
 	if c.cfg.Ready != nil {
 		c.cfg.Ready(lis.Addr())
 	}
@@ -156,7 +157,7 @@ func (c *Coordinator) serveHTTP(ctx context.Context, lis net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		c.log.Warn("http server: graceful shutdown timed out, cancelling requests", "grace", shutdownGrace, "err", err)
+		c.log.Warn("http server: graceful shutdown timed out, cancelling requests", logkey.Grace, shutdownGrace, logkey.Err, err)
 		cancelRequests()
 		_ = srv.Close()
 	}

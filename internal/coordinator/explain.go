@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -28,6 +29,6 @@ func (c *Coordinator) Explain(ctx context.Context, an Analyst, sql, purpose stri
 	if err != nil {
 		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 	}
-	c.log.Info("explain", "analyst", an.ID, "sites", len(ex.Sites))
+	c.log.Info("explain", logkey.Analyst, an.ID, logkey.Sites, len(ex.Sites))
 	return ex, nil
 }

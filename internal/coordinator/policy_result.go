@@ -17,6 +17,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -47,7 +48,7 @@ func (c *Coordinator) openResultPolicy(ctx context.Context) (func(ctx context.Co
 		return nil, fmt.Errorf("coordinator policy: %w", err)
 	}
 	c.resultPolicy = policy.NewHolder(p, c.cfg.Logger)
-	c.log.Info("coordinator policy loaded", "bundle", src.String(), "bundle_revision", p.Revision())
+	c.log.Info("coordinator policy loaded", logkey.Bundle, src.String(), logkey.BundleRevision, p.Revision())
 	poll := c.cfg.ResultPolicyPoll
 	if poll <= 0 {
 		return nil, nil
@@ -94,7 +95,7 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	}
 	switch {
 	case err != nil:
-		c.log.Error("coordinator policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		c.log.Error("coordinator policy evaluation failed; denying", logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return denied([]string{"fedmesh.policy_error: the coordinator could not evaluate its policy, so the result is withheld"})
 	case !dec.Allow:
 		return denied(dec.Reasons)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -69,11 +70,11 @@ func (c *Coordinator) Query(ctx context.Context, an Analyst, sql, purpose string
 		rec.Decision, rec.Error = audit.DecisionError, err.Error()
 	}
 	if _, _, aerr := c.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
-		c.log.Error("audit write failed; withholding answer", "query_id", qid, "err", aerr)
+		c.log.Error("audit write failed; withholding answer", logkey.QueryID, qid, logkey.Err, aerr)
 		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeAuditFailed,
 			Message: "the coordinator could not record the query in its audit log, so it gives no answer", QueryID: qid}
 	}
-	c.log.Info("query", "query_id", qid, "analyst", an.ID, "decision", rec.Decision, "rows", rec.Rows, "duration_ms", rec.DurationMS)
+	c.log.Info("query", logkey.QueryID, qid, logkey.Analyst, an.ID, logkey.Decision, rec.Decision, logkey.Rows, rec.Rows, logkey.DurationMS, rec.DurationMS)
 	return ans, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // RoleAuditor is the role a caller needs to read the pages.
@@ -58,7 +59,7 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger.With("component", "review"), mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, log: cfg.Logger.With(logkey.Component, "review"), mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /audit/{$}", h.auditor(h.handleIndex))
 	h.mux.HandleFunc("GET /audit/query/{id}", h.auditor(h.handleQuery))
 	h.mux.HandleFunc("GET /audit/style.css", func(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +184,7 @@ func (h *Handler) renderPage(w http.ResponseWriter, status int, name string, dat
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := pageTmpl.ExecuteTemplate(w, name, data); err != nil {
-		h.log.Error("render review page", "page", name, "err", err)
+		h.log.Error("render review page", logkey.Page, name, logkey.Err, err)
 	}
 }
 
@@ -191,7 +192,7 @@ func (h *Handler) handleIndex(w http.ResponseWriter, r *http.Request, who Caller
 	f := parseFilter(r.URL.Query())
 	v, err := h.load(f)
 	if err != nil {
-		h.log.Error("review page: read audit logs", "err", err)
+		h.log.Error("review page: read audit logs", logkey.Err, err)
 		h.renderPage(w, http.StatusInternalServerError, "denied.html", map[string]any{"Message": "Could not read the audit logs: " + err.Error()})
 		return
 	}
@@ -203,7 +204,7 @@ func (h *Handler) handleQuery(w http.ResponseWriter, r *http.Request, who Caller
 	id := r.PathValue("id")
 	v, err := h.load(filter{QueryID: id})
 	if err != nil {
-		h.log.Error("review page: read audit logs", "err", err)
+		h.log.Error("review page: read audit logs", logkey.Err, err)
 		h.renderPage(w, http.StatusInternalServerError, "denied.html", map[string]any{"Message": "Could not read the audit logs: " + err.Error()})
 		return
 	}
