@@ -59,7 +59,8 @@ type ResultMeta struct {
 // its context is done, when Server.ShutdownGrace is zero.
 const DefaultShutdownGrace = 10 * time.Second
 
-// Server is the site agent's Flight service. It implements only DoGet.
+// Server is the site agent's Flight service. It implements DoGet and, for
+// the explain and catalog actions, DoAction.
 type Server struct {
 	flight.BaseFlightServer
 
