@@ -3,6 +3,8 @@ package audit
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Default signing cadence when Options.Signer is set.
@@ -65,17 +67,17 @@ func (l *Log) maybeHead(buf []byte, seq uint64, head string, force bool) ([]byte
 	}
 	sh, err := l.signer.Sign(SignedHead{Component: l.componentOrDefault(), Site: l.site, Seq: seq, Hash: head, Time: now})
 	if err != nil {
-		l.logger.Error("sign audit head", logKeyErr, err, logKeySeq, seq)
+		l.logger.Error("sign audit head", logkey.Err, err, logkey.Seq, seq)
 		return buf, seq, head, nil
 	}
 	body, err := encodeBody(Record{Component: l.componentOrDefault(), Site: l.site, Event: EventSignedHead, Head: &sh})
 	if err != nil {
-		l.logger.Error("encode signed head record", logKeyErr, err, logKeySeq, seq)
+		l.logger.Error("encode signed head record", logkey.Err, err, logkey.Seq, seq)
 		return buf, seq, head, nil
 	}
 	out, h, err := appendLine(buf, seq+1, now, head, body)
 	if err != nil {
-		l.logger.Error("encode signed head record", logKeyErr, err, logKeySeq, seq)
+		l.logger.Error("encode signed head record", logkey.Err, err, logkey.Seq, seq)
 		return buf, seq, head, nil
 	}
 	l.unsigned, l.lastSigned = 0, now

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Errors returned by Append.
@@ -18,19 +20,6 @@ var (
 	// ErrFailed is wrapped by every Append error once a write or fsync has
 	// failed: the log fails closed and stays failed until it is reopened.
 	ErrFailed = errors.New("audit log failed closed")
-)
-
-// Log keys.
-const (
-	logKeyPath     = "audit_path"
-	logKeyErr      = "err"
-	logKeySeq      = "seq"
-	logKeyProblems = "problems"
-	logKeyFirst    = "first_problem"
-	logKeyCut      = "cut_bytes"
-	logKeyOffset   = "offset"
-	logKeyReason   = "reason"
-	logKeyMode     = "mode"
 )
 
 // Options configures Open.
@@ -287,7 +276,7 @@ func (l *Log) commit(f file, batch []*request, force bool) {
 			l.failed = failed
 			l.mu.Unlock()
 			l.logger.Error("audit log write failed; refusing all further appends",
-				logKeyErr, err, logKeySeq, l.seq+1)
+				logkey.Err, err, logkey.Seq, l.seq+1)
 			for i, req := range batch {
 				if results[i].err == nil {
 					results[i] = result{err: fmt.Errorf("append audit record (event %q): %w", req.rec.Event, failed)}

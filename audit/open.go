@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Open opens or creates the audit log at path and continues its chain. The
@@ -28,7 +30,7 @@ func Open(path string, opts Options) (*Log, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With(logKeyPath, path)
+	logger = logger.With(logkey.AuditPath, path)
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -134,7 +136,7 @@ func recoverTail(f *os.File, logger *slog.Logger) (tailState, error) {
 		return tailState{}, fmt.Errorf("stat: %w", err)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		logger.Warn("audit log is readable or writable by others; expected mode 0600", logKeyMode, perm.String())
+		logger.Warn("audit log is readable or writable by others; expected mode 0600", logkey.Mode, perm.String())
 	}
 	es, err := scan(io.NewSectionReader(f, 0, st.Size()))
 	if err != nil {
@@ -177,13 +179,13 @@ func recoverTail(f *os.File, logger *slog.Logger) (tailState, error) {
 			return tailState{}, fmt.Errorf("fsync after cutting torn final line: %w", err)
 		}
 		logger.Warn("cut torn final line of audit log; appending a recovery record",
-			logKeyCut, cut.bytes, logKeyOffset, cut.offset, logKeyReason, cut.reason)
+			logkey.CutBytes, cut.bytes, logkey.Offset, cut.offset, logkey.Reason, cut.reason)
 		tail.cut, tail.size = cut, cut.offset
 	}
 
 	if problems, _, _ := analyze(es); len(problems) > 0 {
 		logger.Warn("audit log fails verification; continuing its chain anyway, run verify for the full list",
-			logKeyProblems, len(problems), logKeyFirst, problems[0].String())
+			logkey.Problems, len(problems), logkey.FirstProblem, problems[0].String())
 	}
 	return tail, nil
 }

@@ -90,10 +90,10 @@ func (f Filter) Match(r *Record) bool {
 			return false
 		}
 	}
-	if f.Decision != "" && r.Decision != f.Decision {
+	if f.Decision != "" && string(r.Decision) != f.Decision {
 		found := false
 		for _, s := range r.Sites {
-			found = found || s.Status == f.Decision || f.Decision == DecisionDeny && s.Status == "denied"
+			found = found || string(s.Status) == f.Decision || f.Decision == string(DecisionDeny) && s.Status == StatusDenied
 		}
 		if !found {
 			return false

@@ -22,6 +22,7 @@ const (
 	EventPeerDenied = "peer_denied" // a caller's SPIFFE ID was not on the allow-list
 	EventRecovery   = "recovery"    // written by Open after cutting a torn final line
 	EventSignedHead = "signed_head" // written by the Log: a signed head over the record before it
+	EventCatalog    = "catalog"     // coordinator: a site's catalog as first reported or changed
 )
 
 // Components.
@@ -30,11 +31,29 @@ const (
 	ComponentSiteAgent   = "site-agent"
 )
 
+// Decision is what a record says was decided.
+type Decision string
+
 // Decisions.
 const (
-	DecisionAllow = "allow"
-	DecisionDeny  = "deny"
-	DecisionError = "error"
+	DecisionAllow Decision = "allow"
+	DecisionDeny  Decision = "deny"
+	DecisionError Decision = "error"
+	// DecisionExplain marks a coordinator's policy dry run: the sites were
+	// asked for their decisions and nothing ran.
+	DecisionExplain Decision = "explain"
+)
+
+// Status is one site's part in a coordinator's query (SiteOutcome.Status).
+type Status string
+
+// Site statuses.
+const (
+	StatusOK      Status = "ok"       // the site answered
+	StatusDenied  Status = "denied"   // the site's policy refused the sub-plan
+	StatusFailed  Status = "failed"   // the site could not be asked or failed to answer
+	StatusNoTable Status = "no_table" // the site does not hold the query's table and was not asked
+	StatusAllowed Status = "allowed"  // a dry run: the site's policy would allow the sub-plan
 )
 
 // Record is one audit event. V, Seq, Time and Prev are filled in by
@@ -56,8 +75,8 @@ type Record struct {
 	Roles            []string       `json:"roles,omitempty"`
 	Purpose          string         `json:"purpose,omitempty"`
 	SQL              string         `json:"sql,omitempty"`
-	Peer             string         `json:"peer,omitempty"`     // SPIFFE ID of the caller
-	Decision         string         `json:"decision,omitempty"` // one of the Decision constants
+	Peer             string         `json:"peer,omitempty"` // SPIFFE ID of the caller
+	Decision         Decision       `json:"decision,omitempty"`
 	Reasons          []string       `json:"reasons,omitempty"`
 	BundleRevision   string         `json:"bundle_revision,omitempty"`
 	DecisionID       string         `json:"decision_id,omitempty"`
@@ -73,7 +92,7 @@ type Record struct {
 // SiteOutcome is the coordinator's view of one site's part in a query.
 type SiteOutcome struct {
 	Site             string   `json:"site"`
-	Status           string   `json:"status"`
+	Status           Status   `json:"status"`
 	Reasons          []string `json:"reasons,omitempty"`
 	Rows             int64    `json:"rows,omitempty"`
 	SuppressedGroups int64    `json:"suppressed_groups,omitempty"`

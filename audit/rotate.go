@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // segmentDigits is the width of a rotated segment's number: path.000001.
@@ -75,7 +77,7 @@ func (l *Log) rotate() {
 	l.mu.Lock()
 	l.failed = failed
 	l.mu.Unlock()
-	l.logger.Error("audit log rotation failed; refusing all further appends", logKeyErr, err)
+	l.logger.Error("audit log rotation failed; refusing all further appends", logkey.Err, err)
 }
 
 func (l *Log) rotateFile() error {
@@ -108,9 +110,9 @@ func (l *Log) rotateFile() error {
 	l.f = nf
 	l.mu.Unlock()
 	if err := old.Close(); err != nil {
-		l.logger.Warn("close rotated audit segment", logKeyErr, err, logKeyPath, name)
+		l.logger.Warn("close rotated audit segment", logkey.Err, err, logkey.AuditPath, name)
 	}
 	l.size, l.segStart = 0, l.now()
-	l.logger.Info("rotated audit log", "segment", name)
+	l.logger.Info("rotated audit log", logkey.Segment, name)
 	return nil
 }

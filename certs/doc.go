@@ -3,7 +3,8 @@
 // bundles, and the mutual-TLS configurations built from them.
 //
 // Sources (all implement Source; those that must be kept fresh also
-// implement Runner, which the agent and coordinator run for their lifetime):
+// implement Runner, which the agent and coordinator run for their lifetime
+// through Keep):
 //
 //   - FileSource: PEM files (the dev CA's output, cert-manager, a SPIRE
 //     helper). Polled; a complete, consistent new set is swapped in

@@ -15,6 +15,8 @@ import (
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Source is where a component gets its identity and the bundles it trusts:
@@ -35,6 +37,18 @@ type Source interface {
 // returns when ctx is done (nil) or when the source can no longer work.
 type Runner interface {
 	Run(ctx context.Context) error
+}
+
+// Keep keeps src fresh for a component's lifetime: it runs src when src is
+// a Runner and returns what Run returns (nil once ctx is done, an error
+// when the source can no longer work). A Source that needs no upkeep has
+// nothing to do, and Keep returns nil at once.
+func Keep(ctx context.Context, src Source) error {
+	r, ok := src.(Runner)
+	if !ok {
+		return nil
+	}
+	return r.Run(ctx)
 }
 
 // DefaultReloadInterval is how often a FileSource polls its files when
@@ -94,7 +108,7 @@ func OpenFiles(o FileOptions) (*FileSource, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &FileSource{opts: o, log: log.With("component", "certs.files", "cert", o.Cert)}
+	s := &FileSource{opts: o, log: log.With(logkey.Component, "certs.files", logkey.Cert, o.Cert)}
 	st, err := s.read()
 	if err != nil {
 		return nil, err
@@ -155,7 +169,7 @@ func (s *FileSource) Reload() (bool, error) {
 	}
 	if err != nil {
 		s.log.Warn("identity files changed but cannot be used; keeping the current SVID",
-			"err", err, "spiffe_id", old.svid.ID.String(), "expires", old.svid.Certificates[0].NotAfter)
+			logkey.Err, err, logkey.SPIFFEID, old.svid.ID.String(), logkey.Expires, old.svid.Certificates[0].NotAfter)
 		return false, err
 	}
 	s.cur.Store(st)
@@ -165,8 +179,8 @@ func (s *FileSource) Reload() (bool, error) {
 		lvl = slog.LevelWarn // an identity change, not just a renewal
 	}
 	s.log.Log(context.Background(), lvl, "identity files reloaded",
-		"spiffe_id", st.svid.ID.String(), "previous_spiffe_id", old.svid.ID.String(),
-		"serial", leaf.SerialNumber.String(), "expires", leaf.NotAfter, "trust_domains", tdList(st.bundles))
+		logkey.SPIFFEID, st.svid.ID.String(), logkey.PreviousSPIFFEID, old.svid.ID.String(),
+		logkey.Serial, leaf.SerialNumber.String(), logkey.Expires, leaf.NotAfter, logkey.TrustDomains, tdList(st.bundles))
 	return true, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // SPIREOptions says how to reach the SPIRE agent's Workload API.
@@ -58,7 +60,7 @@ func OpenSPIRE(ctx context.Context, o SPIREOptions) (*SPIRESource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spire workload API at %s: %w", o.Socket, err)
 	}
-	s := &SPIRESource{x: x, want: o.ID, log: log.With("component", "certs.spire", "socket", o.Socket)}
+	s := &SPIRESource{x: x, want: o.ID, log: log.With(logkey.Component, "certs.spire", logkey.Socket, o.Socket)}
 	svid, err := s.x.GetX509SVID()
 	for err != nil {
 		// The picker found no SVID with the wanted ID in this update; wait
@@ -69,7 +71,7 @@ func OpenSPIRE(ctx context.Context, o SPIREOptions) (*SPIRESource, error) {
 		}
 		svid, err = s.x.GetX509SVID()
 	}
-	s.log.Info("SVID from the Workload API", "spiffe_id", svid.ID.String(), "expires", svid.Certificates[0].NotAfter)
+	s.log.Info("SVID from the Workload API", logkey.SPIFFEID, svid.ID.String(), logkey.Expires, svid.Certificates[0].NotAfter)
 	return s, nil
 }
 
@@ -102,10 +104,10 @@ func (s *SPIRESource) Run(ctx context.Context) error {
 			return nil
 		}
 		if svid, err := s.x.GetX509SVID(); err == nil {
-			s.log.Info("SVID rotated by SPIRE", "spiffe_id", svid.ID.String(),
-				"serial", svid.Certificates[0].SerialNumber.String(), "expires", svid.Certificates[0].NotAfter)
+			s.log.Info("SVID rotated by SPIRE", logkey.SPIFFEID, svid.ID.String(),
+				logkey.Serial, svid.Certificates[0].SerialNumber.String(), logkey.Expires, svid.Certificates[0].NotAfter)
 		} else {
-			s.log.Warn("Workload API update without a usable SVID; handshakes will fail until the next", "err", err)
+			s.log.Warn("Workload API update without a usable SVID; handshakes will fail until the next", logkey.Err, err)
 		}
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // VaultOptions says how to get an SVID from Vault's PKI secrets engine.
@@ -88,7 +90,7 @@ func OpenVault(ctx context.Context, o VaultOptions) (*VaultSource, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &VaultSource{o: o, log: log.With("component", "certs.vault", "vault", o.Address, "role", o.Role)}
+	s := &VaultSource{o: o, log: log.With(logkey.Component, "certs.vault", logkey.Vault, o.Address, logkey.Role, o.Role)}
 	st, err := s.issue(ctx)
 	if err != nil {
 		return nil, err
@@ -144,15 +146,15 @@ func (s *VaultSource) Run(ctx context.Context) error {
 			}
 			left := leaf.NotAfter.Sub(s.o.Now())
 			wait = min(max(left/10, time.Second), 30*time.Second)
-			s.log.Warn("renew SVID from Vault failed; keeping the current one", "err", err,
-				"expires", leaf.NotAfter, "retry_in", wait)
+			s.log.Warn("renew SVID from Vault failed; keeping the current one", logkey.Err, err,
+				logkey.Expires, leaf.NotAfter, logkey.RetryIn, wait)
 		}
 	}
 }
 
 func (s *VaultSource) logIssued(msg string, st *vaultState) {
 	leaf := st.svid.Certificates[0]
-	s.log.Info(msg, "spiffe_id", st.svid.ID.String(), "serial", leaf.SerialNumber.String(), "expires", leaf.NotAfter)
+	s.log.Info(msg, logkey.SPIFFEID, st.svid.ID.String(), logkey.Serial, leaf.SerialNumber.String(), logkey.Expires, leaf.NotAfter)
 }
 
 type vaultIssueResponse struct {

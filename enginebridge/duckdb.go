@@ -10,6 +10,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // DuckDB is an Engine over an in-memory DuckDB database whose only tables
@@ -48,7 +50,7 @@ func OpenDuckDB(ctx context.Context, cfg DuckDBConfig, logger *slog.Logger) (*Du
 	}
 	d := &DuckDB{
 		db:     db,
-		logger: logger.With("component", "enginebridge", "engine", "duckdb"),
+		logger: logger.With(logkey.Component, "enginebridge", logkey.Engine, "duckdb"),
 		rowsOpts: RowsOptions{
 			BatchSize: cfg.BatchSize,
 			Allocator: cfg.Allocator,
@@ -145,7 +147,7 @@ func (d *DuckDB) Tables() []string {
 // is read. DuckDB computes the result when Query is called (cancelling ctx
 // interrupts that); the reader then pulls rows from it lazily.
 func (d *DuckDB) Query(ctx context.Context, query string, args []any) (array.RecordReader, error) {
-	d.logger.DebugContext(ctx, "duckdb query", slog.String("sql", query), slog.Int("args", len(args)))
+	d.logger.DebugContext(ctx, "duckdb query", slog.String(logkey.SQL, query), slog.Int(logkey.Args, len(args)))
 	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrapCtxErr(ctx, fmt.Errorf("duckdb query: %w", err))

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // DuckDBConfig configures OpenDuckDB. It is operator configuration, never
@@ -126,9 +128,9 @@ func (cfg *DuckDBConfig) logAttrs(tables []TableSource) []any {
 		names[i] = t.Name
 	}
 	return []any{
-		slog.Any("tables", names),
-		slog.Int("threads", cfg.Threads),
-		slog.String("memory_limit", cfg.MemoryLimit),
-		slog.Int("batch_size", cfg.BatchSize),
+		slog.Any(logkey.Tables, names),
+		slog.Int(logkey.Threads, cfg.Threads),
+		slog.String(logkey.MemoryLimit, cfg.MemoryLimit),
+		slog.Int(logkey.BatchSize, cfg.BatchSize),
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // FlinkConfig configures the Flink adapter, a client of Flink's SQL Gateway
@@ -102,7 +104,7 @@ func OpenFlink(ctx context.Context, cfg FlinkConfig, logger *slog.Logger) (*Flin
 		jobName: cfg.JobName,
 		alloc:   cfg.Allocator,
 		poll:    cfg.PollInterval,
-		logger:  logger.With("component", "enginebridge", "engine", "flink"),
+		logger:  logger.With(logkey.Component, "enginebridge", logkey.Engine, "flink"),
 		closing: make(chan struct{}),
 	}
 	if f.jobName == "" {
@@ -131,8 +133,8 @@ func OpenFlink(ctx context.Context, cfg FlinkConfig, logger *slog.Logger) (*Flin
 	beatCtx, stop := context.WithCancel(context.Background())
 	f.stopBeat, f.beatDone = stop, make(chan struct{})
 	go f.heartbeat(beatCtx)
-	f.logger.InfoContext(ctx, "flink engine ready", "gateway", f.c.base, "session", f.session,
-		"tables", len(ddl), "setup", time.Since(start).Round(time.Millisecond))
+	f.logger.InfoContext(ctx, "flink engine ready", logkey.Gateway, f.c.base, logkey.Session, f.session,
+		logkey.Tables, len(ddl), logkey.Setup, time.Since(start).Round(time.Millisecond))
 	return f, nil
 }
 
@@ -170,7 +172,7 @@ func (f *Flink) reopen(ctx context.Context, stale string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reopen flink session: %w", err)
 	}
-	f.logger.WarnContext(ctx, "flink session lost; opened a new one", "old", stale, "new", session)
+	f.logger.WarnContext(ctx, "flink session lost; opened a new one", logkey.Old, stale, logkey.New, session)
 	f.session = session
 	return session, nil
 }
@@ -198,7 +200,7 @@ func (f *Flink) heartbeat(ctx context.Context) {
 			session := f.currentSession()
 			if err := f.c.do(ctx, http.MethodPost, "/v2/sessions/"+url.PathEscape(session)+"/heartbeat", struct{}{}, nil); err != nil && ctx.Err() == nil {
 				// A lost session is replaced by the next query.
-				f.logger.Warn("flink session heartbeat failed", "session", session, "err", err)
+				f.logger.Warn("flink session heartbeat failed", logkey.Session, session, logkey.Err, err)
 			}
 		}
 	}
@@ -253,7 +255,7 @@ func (f *Flink) Query(ctx context.Context, query string, args []any) (array.Reco
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("flink query: %w", err)
 	}
-	f.logger.DebugContext(ctx, "flink query", slog.String("sql", query))
+	f.logger.DebugContext(ctx, "flink query", slog.String(logkey.SQL, query))
 	session := f.currentSession()
 	r, err := f.query(ctx, session, query)
 	if err != nil && sessionGone(err, session) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 func flinkSchema(cols []flinkColumnInfo) (*arrow.Schema, error) {
@@ -96,9 +98,9 @@ func (r *flinkReader) cancelOp() {
 		if err := r.f.c.do(ctx, http.MethodPost, r.f.c.opPath(r.session, r.op)+"/cancel", struct{}{}, nil); err != nil {
 			// Typically "FINISHED to CANCELED": the operation finished
 			// once its job was submitted; closing it cancels the job.
-			r.f.logger.Debug("flink cancel operation failed; closing it", "operation", r.op, "err", err)
+			r.f.logger.Debug("flink cancel operation failed; closing it", logkey.Operation, r.op, logkey.Err, err)
 		} else {
-			r.f.logger.Debug("flink operation cancelled", "operation", r.op, "took", time.Since(start))
+			r.f.logger.Debug("flink operation cancelled", logkey.Operation, r.op, logkey.Took, time.Since(start))
 		}
 		r.closeOp()
 		r.f.stopJobs(r.session, r.job)
@@ -134,7 +136,7 @@ func (f *Flink) stopJobs(session, job string) {
 		err := f.stopJobsOnce(ctx, session, job)
 		cancel()
 		if err != nil {
-			f.logger.Warn("flink: stopping the jobs of a cancelled query failed", "job", job, "err", err)
+			f.logger.Warn("flink: stopping the jobs of a cancelled query failed", logkey.Job, job, logkey.Err, err)
 			return
 		}
 		if last {
@@ -177,7 +179,7 @@ func (f *Flink) stopJobsOnce(ctx context.Context, session, job string) error {
 		if err := f.execIn(ctx, session, "STOP JOB '"+id+"'"); err != nil {
 			return fmt.Errorf("stop job %s: %w", id, err)
 		}
-		f.logger.Info("flink: stopped the job of a cancelled query", "job", job, "job_id", id)
+		f.logger.Info("flink: stopped the job of a cancelled query", logkey.Job, job, logkey.JobID, id)
 	}
 	return nil
 }
@@ -189,7 +191,7 @@ func (r *flinkReader) closeOp() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := r.f.c.do(ctx, http.MethodDelete, r.f.c.opPath(r.session, r.op)+"/close", nil, nil); err != nil {
-			r.f.logger.Debug("flink close operation failed", "operation", r.op, "err", err)
+			r.f.logger.Debug("flink close operation failed", logkey.Operation, r.op, logkey.Err, err)
 		}
 	})
 }

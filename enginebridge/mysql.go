@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // MySQLConfig configures the MySQL / MariaDB adapter.
@@ -87,9 +89,9 @@ func OpenMySQL(ctx context.Context, cfg MySQLConfig, logger *slog.Logger) (*MySQ
 		killDB:   killDB,
 		target:   target,
 		rowsOpts: RowsOptions{BatchSize: cfg.BatchSize, Allocator: cfg.Allocator},
-		logger:   logger.With("component", "enginebridge", "engine", "mysql"),
+		logger:   logger.With(logkey.Component, "enginebridge", logkey.Engine, "mysql"),
 	}
-	m.logger.InfoContext(ctx, "mysql engine ready", "target", target, "max_conns", maxConns)
+	m.logger.InfoContext(ctx, "mysql engine ready", logkey.Target, target, logkey.MaxConns, maxConns)
 	return m, nil
 }
 
@@ -101,7 +103,7 @@ func (m *MySQL) Dialect() string { return "mysql" }
 // the driver drop the connection — which alone leaves the server working —
 // so the adapter also sends KILL QUERY for that connection's id.
 func (m *MySQL) Query(ctx context.Context, query string, args []any) (array.RecordReader, error) {
-	m.logger.DebugContext(ctx, "mysql query", slog.String("sql", query), slog.Int("args", len(args)))
+	m.logger.DebugContext(ctx, "mysql query", slog.String(logkey.SQL, query), slog.Int(logkey.Args, len(args)))
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return nil, wrapCtxErr(ctx, fmt.Errorf("mysql query on %s: %w", m.target, err))
@@ -161,10 +163,10 @@ func (m *MySQL) killQuery(id int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := m.killDB.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", id)); err != nil {
-		m.logger.Warn("kill query after cancel failed", "connection_id", id, "err", err)
+		m.logger.Warn("kill query after cancel failed", logkey.ConnectionID, id, logkey.Err, err)
 		return
 	}
-	m.logger.Debug("killed query after cancel", "connection_id", id)
+	m.logger.Debug("killed query after cancel", logkey.ConnectionID, id)
 }
 
 // Close closes both connection pools.

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // PostgresConfig configures the PostgreSQL adapter.
@@ -89,9 +91,9 @@ func OpenPostgres(ctx context.Context, cfg PostgresConfig, logger *slog.Logger) 
 	p := &Postgres{
 		db:       db,
 		rowsOpts: RowsOptions{BatchSize: cfg.BatchSize, Allocator: cfg.Allocator},
-		logger:   logger.With("component", "enginebridge", "engine", "postgres"),
+		logger:   logger.With(logkey.Component, "enginebridge", logkey.Engine, "postgres"),
 	}
-	p.logger.InfoContext(ctx, "postgres engine ready", "target", pgTarget(pc), "max_conns", maxConns)
+	p.logger.InfoContext(ctx, "postgres engine ready", logkey.Target, pgTarget(pc), logkey.MaxConns, maxConns)
 	return p, nil
 }
 
@@ -107,7 +109,7 @@ func (p *Postgres) Dialect() string { return "postgres" }
 // server as the reader is iterated. Cancelling ctx sends PostgreSQL a
 // cancel request for the running statement.
 func (p *Postgres) Query(ctx context.Context, query string, args []any) (array.RecordReader, error) {
-	p.logger.DebugContext(ctx, "postgres query", slog.String("sql", query), slog.Int("args", len(args)))
+	p.logger.DebugContext(ctx, "postgres query", slog.String(logkey.SQL, query), slog.Int(logkey.Args, len(args)))
 	rows, err := p.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrapCtxErr(ctx, fmt.Errorf("postgres query: %w", err))

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Chooser is the optional ability of an Engine made of several engines
@@ -96,7 +98,7 @@ func NewProfiles(profiles []Profile, rule RoutingRule, logger *slog.Logger) (*Pr
 		return nil, errors.New("engine profiles: none configured")
 	}
 	p := &Profiles{profiles: profiles, byName: map[string]Engine{}, rule: rule, now: time.Now,
-		log: logger.With("component", "enginebridge"), estimates: map[string]estimate{}}
+		log: logger.With(logkey.Component, "enginebridge"), estimates: map[string]estimate{}}
 	var errs []error
 	for i, pr := range profiles {
 		if pr.Name == "" || pr.Engine == nil {
@@ -151,7 +153,7 @@ func (p *Profiles) Choose(ctx context.Context, table, tag string) (Choice, error
 			if ctx.Err() != nil {
 				return Choice{}, fmt.Errorf("choose engine for table %q: %w", table, ctx.Err())
 			}
-			p.log.WarnContext(ctx, "row estimate failed; using the default profile", "table", table, "err", err)
+			p.log.WarnContext(ctx, "row estimate failed; using the default profile", logkey.Table, table, logkey.Err, err)
 			return pick(def.Name, "no row estimate for "+table+"; default profile", -1), nil
 		}
 		if rows >= p.rule.LargeRows {

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // SparkConfig configures the Spark adapter.
@@ -107,7 +109,7 @@ func OpenSpark(ctx context.Context, cfg SparkConfig, logger *slog.Logger) (*Spar
 		clientType: "fedmesh-enginebridge",
 		alloc:      cfg.Allocator,
 		intTimeout: cfg.InterruptTimeout,
-		logger:     logger.With("component", "enginebridge", "engine", "spark"),
+		logger:     logger.With(logkey.Component, "enginebridge", logkey.Engine, "spark"),
 	}
 	if s.userID == "" {
 		s.userID = "fedmesh"
@@ -139,7 +141,7 @@ func OpenSpark(ctx context.Context, cfg SparkConfig, logger *slog.Logger) (*Spar
 	} else {
 		close(s.loopDone)
 	}
-	s.logger.InfoContext(ctx, "spark engine ready", "target", s.target, "session", s.sessionID, "tables", len(tables))
+	s.logger.InfoContext(ctx, "spark engine ready", logkey.Target, s.target, logkey.Session, s.sessionID, logkey.Tables, len(tables))
 	return s, nil
 }
 
@@ -250,7 +252,7 @@ func (s *Spark) Query(ctx context.Context, query string, args []any) (array.Reco
 	}
 	opID := uuid.NewString()
 	s.lastUse.Store(time.Now().UnixNano())
-	s.logger.DebugContext(ctx, "spark query", slog.String("sql", query), slog.String("operation", opID))
+	s.logger.DebugContext(ctx, "spark query", slog.String(logkey.SQL, query), slog.String(logkey.Operation, opID))
 	sctx, cancel := context.WithCancel(metadata.NewOutgoingContext(ctx, s.md))
 	stream, err := s.conn.NewStream(sctx, &grpc.StreamDesc{StreamName: "ExecutePlan", ServerStreams: true},
 		sparkMethodExecutePlan, grpc.ForceCodec(rawCodec{}))
@@ -299,7 +301,7 @@ func (s *Spark) heartbeat(every time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		if err := s.exec(ctx, "SELECT 1"); err != nil {
-			s.logger.Warn("spark session heartbeat failed", "session", s.sessionID, "err", err)
+			s.logger.Warn("spark session heartbeat failed", logkey.Session, s.sessionID, logkey.Err, err)
 		}
 		cancel()
 	}
@@ -335,15 +337,15 @@ func (s *Spark) interrupt(opID string, since time.Time) {
 		var resp []byte
 		err := s.conn.Invoke(ctx, sparkMethodInterrupt, &req, &resp, grpc.ForceCodec(rawCodec{}))
 		if err != nil {
-			s.logger.Warn("spark interrupt failed", "operation", opID, "err", s.rpcErr(err))
+			s.logger.Warn("spark interrupt failed", logkey.Operation, opID, logkey.Err, s.rpcErr(err))
 			return
 		}
 		if ids, _ := decodeInterruptResponse(resp); len(ids) > 0 {
-			s.logger.Debug("spark operation interrupted", "operation", opID, "attempt", attempt+1, "latency", time.Since(since))
+			s.logger.Debug("spark operation interrupted", logkey.Operation, opID, logkey.Attempt, attempt+1, logkey.Latency, time.Since(since))
 			return
 		}
 	}
-	s.logger.Debug("spark operation not running when interrupted", "operation", opID)
+	s.logger.Debug("spark operation not running when interrupted", logkey.Operation, opID)
 }
 
 // rpcErr turns a gRPC status into an error naming the server and Spark's
@@ -376,7 +378,7 @@ func (s *Spark) Close() error {
 		req := encodeReleaseSessionRequest(s.sessionID, s.userID, s.clientType)
 		var resp []byte
 		if err := s.conn.Invoke(ctx, sparkMethodReleaseSession, &req, &resp, grpc.ForceCodec(rawCodec{})); err != nil {
-			s.logger.Warn("spark release session failed", "session", s.sessionID, "err", s.rpcErr(err))
+			s.logger.Warn("spark release session failed", logkey.Session, s.sessionID, logkey.Err, s.rpcErr(err))
 		}
 		if err := s.conn.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close spark engine: %w", err)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -55,7 +56,7 @@ func (s *Server) doCatalog(ctx context.Context, peer spiffeid.ID, stream flight.
 	}
 	res, err := cat.Catalog(ctx, peer)
 	if err != nil {
-		s.logger.Info("catalog failed", logKeyPeer, peer.String(), logKeyError, err)
+		s.logger.Info("catalog failed", logkey.Peer, peer.String(), logkey.Err, err)
 		return handlerStatus(err, "catalog").Err()
 	}
 	body, err := json.Marshal(res)

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -73,7 +74,7 @@ func NewClient(targets []Target, logger *slog.Logger) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{sites: make(map[string]*siteConn, len(targets)), logger: logger.With(logKeyComponent, "flight.client")}
+	c := &Client{sites: make(map[string]*siteConn, len(targets)), logger: logger.With(logkey.Component, "flight.client")}
 	for i, t := range targets {
 		if err := checkTarget(t); err != nil {
 			_ = c.Close()
@@ -171,7 +172,7 @@ func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) 
 				if gctx.Err() != nil && ctx.Err() == nil {
 					level = slog.LevelDebug // cancelled because a sibling failed
 				}
-				c.logger.Log(ctx, level, "site failed", logKeySite, site, logKeyQueryID, plans[site].QueryID, logKeyCode, se.Code.String(), logKeyError, se)
+				c.logger.Log(ctx, level, "site failed", logkey.Site, site, logkey.QueryID, plans[site].QueryID, logkey.Code, se.Code.String(), logkey.Err, se)
 				return se
 			}
 			results[i] = r
@@ -237,7 +238,7 @@ func (c *Client) fetch(ctx context.Context, site string, ticket []byte, sp *plan
 	res.Schema = arrow.NewSchemaWithEndian(rdr.Schema().Fields(), &md, rdr.Schema().Endianness())
 	res.Meta = meta
 	res.Elapsed = time.Since(start)
-	c.logger.Debug("site answered", logKeySite, site, logKeyQueryID, sp.QueryID, logKeyRows, rows, logKeyElapsed, res.Elapsed)
+	c.logger.Debug("site answered", logkey.Site, site, logkey.QueryID, sp.QueryID, logkey.Rows, rows, logkey.Elapsed, res.Elapsed)
 	return res, nil
 }
 

@@ -1,8 +1,10 @@
 // Package flight owns the coordinator↔agent wire contract and both ends of
 // it: the versioned Flight ticket that carries a planner.SubPlan
 // (ticketpb/ticket.proto, EncodeTicket, DecodeTicket), the site agent's
-// Arrow Flight server (Server, answering DoGet only) and the coordinator's
-// client (Client.FanOut, one DoGet per site, first failure cancels the rest).
+// Arrow Flight server (Server: DoGet runs a sub-plan; the DoAction actions
+// ActionExplain and ActionCatalog answer a policy dry run and the site's
+// catalog) and the coordinator's client (Client.FanOut, one DoGet per
+// site, first failure cancels the rest; Client.Explain and Client.Catalog).
 //
 // Identity comes from the transport: both ends run mTLS configured from an
 // identity source (package certs builds the tls.Configs with go-spiffe

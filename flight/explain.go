@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -51,7 +52,7 @@ func (s *Server) DoAction(action *flight.Action, stream flight.FlightService_DoA
 	ctx := stream.Context()
 	id, err := PeerID(ctx)
 	if err != nil {
-		s.logger.Warn("refused unauthenticated peer", logKeyError, err)
+		s.logger.Warn("refused unauthenticated peer", logkey.Err, err)
 		return status.Errorf(codes.Unauthenticated, "no verified SPIFFE ID: %v", err)
 	}
 	switch action.GetType() {
@@ -72,7 +73,7 @@ func (s *Server) DoAction(action *flight.Action, stream flight.FlightService_DoA
 	res, err := ex.Explain(ctx, id, sp)
 	if err != nil {
 		st := handlerStatus(err, sp.QueryID)
-		s.logger.Info("explain failed", logKeyPeer, id.String(), logKeyQueryID, sp.QueryID, logKeyError, err)
+		s.logger.Info("explain failed", logkey.Peer, id.String(), logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return st.Err()
 	}
 	body, err := json.Marshal(res)

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -61,7 +62,8 @@ type ResultMeta struct {
 // its context is done, when Server.ShutdownGrace is zero.
 const DefaultShutdownGrace = 10 * time.Second
 
-// Server is the site agent's Flight service. It implements only DoGet.
+// Server is the site agent's Flight service. It implements DoGet and, for
+// the explain and catalog actions, DoAction.
 type Server struct {
 	flight.BaseFlightServer
 
@@ -85,7 +87,7 @@ func NewServer(h Handler, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{h: h, logger: logger.With(logKeyComponent, "flight.server")}
+	return &Server{h: h, logger: logger.With(logkey.Component, "flight.server")}
 }
 
 // Serve runs a gRPC server with creds on lis until ctx is done, then stops
@@ -110,7 +112,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, creds credentials.
 
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()
-	s.logger.Info("flight server listening", logKeyAddr, lis.Addr().String())
+	s.logger.Info("flight server listening", logkey.Addr, lis.Addr().String())
 
 	select {
 	case err := <-errc:
@@ -133,7 +135,7 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, creds credentials.
 	select {
 	case <-stopped:
 	case <-timer.C:
-		s.logger.Warn("flight server: graceful stop timed out, closing streams", logKeyGrace, grace)
+		s.logger.Warn("flight server: graceful stop timed out, closing streams", logkey.Grace, grace)
 		gs.Stop()
 		<-stopped
 	}
@@ -148,20 +150,20 @@ func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServ
 	start := time.Now()
 	id, err := PeerID(ctx)
 	if err != nil {
-		s.logger.Warn("refused unauthenticated peer", logKeyError, err)
+		s.logger.Warn("refused unauthenticated peer", logkey.Err, err)
 		return status.Errorf(codes.Unauthenticated, "no verified SPIFFE ID: %v", err)
 	}
-	log := s.logger.With(logKeyPeer, id.String())
+	log := s.logger.With(logkey.Peer, id.String())
 	sp, err := DecodeTicket(tkt.GetTicket())
 	if err != nil {
-		log.Warn("refused malformed ticket", logKeyError, err)
+		log.Warn("refused malformed ticket", logkey.Err, err)
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
-	log = log.With(logKeyQueryID, sp.QueryID, logKeySite, sp.Site)
+	log = log.With(logkey.QueryID, sp.QueryID, logkey.Site, sp.Site)
 
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("handler panicked", logKeyPanic, fmt.Sprint(r))
+			log.Error("handler panicked", logkey.Panic, fmt.Sprint(r))
 			err = status.Errorf(codes.Internal, "site failed to serve query %q; see the site agent's log", sp.QueryID)
 		}
 	}()
@@ -169,7 +171,7 @@ func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServ
 	res, err := s.h.Serve(ctx, id, sp)
 	if err != nil {
 		st := handlerStatus(err, sp.QueryID)
-		log.Info("sub-plan not served", logKeyCode, st.Code().String(), logKeyError, err)
+		log.Info("sub-plan not served", logkey.Code, st.Code().String(), logkey.Err, err)
 		return st.Err()
 	}
 	if res == nil {
@@ -189,10 +191,10 @@ func (s *Server) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServ
 		if ctx.Err() != nil {
 			st = status.FromContextError(ctx.Err())
 		}
-		log.Warn("result stream failed", logKeyCode, st.Code().String(), logKeyError, err)
+		log.Warn("result stream failed", logkey.Code, st.Code().String(), logkey.Err, err)
 		return st.Err()
 	}
-	log.Info("sub-plan served", logKeyRows, rows, logKeyElapsed, time.Since(start))
+	log.Info("sub-plan served", logkey.Rows, rows, logkey.Elapsed, time.Since(start))
 	return nil
 }
 
@@ -271,18 +273,3 @@ func isMetaKey(k string) bool {
 	}
 	return false
 }
-
-// Log keys.
-const (
-	logKeyComponent = "component"
-	logKeyAddr      = "addr"
-	logKeyGrace     = "grace"
-	logKeyPeer      = "peer"
-	logKeyQueryID   = "query_id"
-	logKeySite      = "site"
-	logKeyCode      = "code"
-	logKeyError     = "error"
-	logKeyPanic     = "panic"
-	logKeyRows      = "rows"
-	logKeyElapsed   = "elapsed"
-)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // ErrNoPolicy: no verified bundle has been loaded yet, so everything is
@@ -30,7 +32,7 @@ func NewHolder(p *Policy, logger *slog.Logger) *Holder {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Holder{logger: logger.With("component", "policy")}
+	h := &Holder{logger: logger.With(logkey.Component, "policy")}
 	if p != nil {
 		h.cur.Store(p)
 	}
@@ -64,7 +66,7 @@ func (h *Holder) Evaluate(ctx context.Context, in Input) (Decision, error) {
 		d := Decision{DecisionID: uuid.NewString(), Path: DecisionPath, Reasons: []string{fmt.Sprintf(
 			"fedmesh.no_policy: site %s has no verified policy bundle loaded, so nothing is exported; ask the site's data officer to publish a valid (signed) bundle",
 			in.Site)}}
-		h.logger.Warn("no policy bundle loaded; denying", logKeyDecisionID, d.DecisionID, logKeyQueryID, in.QueryID, logKeySite, in.Site)
+		h.logger.Warn("no policy bundle loaded; denying", logkey.DecisionID, d.DecisionID, logkey.QueryID, in.QueryID, logkey.Site, in.Site)
 		return d, ErrNoPolicy
 	}
 	return p.Evaluate(ctx, in)

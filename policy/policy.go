@@ -12,6 +12,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // The default bundle. Its tests (policy_test.rego) stay out of the binary.
@@ -20,18 +22,6 @@ import (
 var defaultBundleFS embed.FS
 
 const defaultBundleRoot = "bundles/default"
-
-// Log keys.
-const (
-	logKeyBundle     = "bundle"
-	logKeyRevision   = "bundle_revision"
-	logKeyDecisionID = "decision_id"
-	logKeyQueryID    = "query_id"
-	logKeySite       = "site"
-	logKeyAllow      = "allow"
-	logKeyReasons    = "reasons"
-	logKeyError      = "error"
-)
 
 var decisionRef = ast.MustParseRef(DecisionPath)
 
@@ -109,7 +99,7 @@ func load(ctx context.Context, source string, r *bundle.Reader, isDefault bool, 
 		source:   source,
 		revision: revision,
 		query:    pq,
-		logger:   logger.With("component", "policy", logKeyBundle, source, logKeyRevision, revision),
+		logger:   logger.With(logkey.Component, "policy", logkey.Bundle, source, logkey.BundleRevision, revision),
 	}
 	if err := p.selfCheck(ctx, isDefault); err != nil {
 		return nil, fmt.Errorf("policy bundle %q (revision %q): self-check: %w", source, revision, err)
@@ -151,7 +141,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 			"fedmesh.policy_error: site %s could not evaluate its policy (bundle revision %s), so the request is denied: %v; ask the site's data officer to check the bundle",
 			in.Site, p.revision, err)}
 		p.logger.Warn("policy evaluation failed; denying",
-			logKeyDecisionID, d.DecisionID, logKeyQueryID, in.QueryID, logKeySite, in.Site, logKeyError, err)
+			logkey.DecisionID, d.DecisionID, logkey.QueryID, in.QueryID, logkey.Site, in.Site, logkey.Err, err)
 		return d, fmt.Errorf("evaluate %s (bundle %q revision %q): %w", DecisionPath, p.source, p.revision, err)
 	}
 	d.Allow = allow
@@ -164,8 +154,8 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 		d.Reasons = []string{}
 	}
 	p.logger.Debug("policy decision",
-		logKeyDecisionID, d.DecisionID, logKeyQueryID, in.QueryID, logKeySite, in.Site,
-		logKeyAllow, d.Allow, logKeyReasons, d.Reasons)
+		logkey.DecisionID, d.DecisionID, logkey.QueryID, in.QueryID, logkey.Site, in.Site,
+		logkey.Allow, d.Allow, logkey.Reasons, d.Reasons)
 	return d, nil
 }
 

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Source is where a site's bundle comes from. Poll returns a newly loaded
@@ -151,7 +153,7 @@ func Watch(ctx context.Context, h *Holder, src Source, interval time.Duration, l
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With("component", "policy", logKeyBundle, src.String())
+	logger = logger.With(logkey.Component, "policy", logkey.Bundle, src.String())
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -180,7 +182,7 @@ func Reload(ctx context.Context, h *Holder, src Source, logger *slog.Logger) boo
 		if errors.Is(err, ErrVerification) {
 			msg = "policy bundle refused: signature verification failed; " + keep
 		}
-		logger.Error(msg, logKeyError, err)
+		logger.Error(msg, logkey.Err, err)
 		return false
 	case p == nil:
 		return false
@@ -190,6 +192,6 @@ func Reload(ctx context.Context, h *Holder, src Source, logger *slog.Logger) boo
 	if old != nil {
 		from = old.Revision()
 	}
-	logger.Info("policy bundle activated", "previous_revision", from, logKeyRevision, p.Revision())
+	logger.Info("policy bundle activated", logkey.PreviousRevision, from, logkey.BundleRevision, p.Revision())
 	return true
 }

@@ -8,7 +8,10 @@ import (
 	"net"
 
 	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
+	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/privacy/dp"
 	"github.com/fedmesh/fedmesh/privacy/ledger"
@@ -53,11 +56,13 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "site-agent", "site", cfg.Site)}, nil
+	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
 }
 
 // Run opens the engine, policy and audit log, then serves sub-plans over
-// mTLS Arrow Flight until ctx is cancelled.
+// mTLS Arrow Flight until ctx is cancelled or one of its tasks (the Flight
+// server, identity upkeep, the policy watcher) fails: it returns that
+// task's error under the task's name, after stopping the others.
 func (a *Agent) Run(ctx context.Context) error {
 	eng, err := a.cfg.OpenEngine(ctx)
 	if err != nil {
@@ -72,10 +77,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load policy: %w", err)
 	}
-	if watchPolicy != nil {
-		// Ends with ctx, as Serve does.
-		go func() { _ = watchPolicy(ctx) }()
-	}
 	aopts := a.cfg.AuditOptions
 	aopts.Logger, aopts.Component, aopts.Site = a.cfg.Logger, audit.ComponentSiteAgent, a.cfg.Site
 	alog, err := audit.Open(a.cfg.AuditPath, aopts)
@@ -84,7 +85,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer func() {
 		if err := alog.Close(); err != nil {
-			a.log.Error("close audit log", "err", err)
+			a.log.Error("close audit log", logkey.Err, err)
 		}
 	}()
 
@@ -124,16 +125,28 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 		h.ledger = led
 	}
-	a.startIdentity(ctx)
 	creds, err := a.serverCredentials(ctx, alog)
 	if err != nil {
 		return err
 	}
 	srv := flight.NewServer(catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}, a.log)
 	srv.MaxConnectionAge = a.cfg.MaxConnectionAge
-	a.log.Info("serving", "addr", lis.Addr().String(), "spiffe_id", a.cfg.Identity.ID().String())
-	if a.cfg.Ready != nil {
-		a.cfg.Ready(lis.Addr())
+
+	// The server goes last: it stops first, draining its streams while
+	// the identity and the policy still work under them. The engine and
+	// the audit log close (deferred above) once every task has returned.
+	tasks := []task.Task{{Name: "identity", Run: func(ctx context.Context) error {
+		return certs.Keep(ctx, a.cfg.Identity)
+	}}}
+	if watchPolicy != nil {
+		tasks = append(tasks, task.Task{Name: "policy watcher", Run: watchPolicy})
 	}
-	return srv.Serve(ctx, lis, creds)
+	tasks = append(tasks, task.Task{Name: "flight", Run: func(ctx context.Context) error {
+		a.log.Info("serving", logkey.Addr, lis.Addr().String(), logkey.SPIFFEID, a.cfg.Identity.ID().String())
+		if a.cfg.Ready != nil {
+			a.cfg.Ready(lis.Addr())
+		}
+		return srv.Serve(ctx, lis, creds)
+	}})
+	return task.Run(ctx, tasks...)
 }

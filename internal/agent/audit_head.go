@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // signedHead is the JSON of a signed head over the export record (seq,
@@ -22,6 +23,6 @@ func (h *handler) signedHead(seq uint64, hash string) string {
 			return string(b)
 		}
 	}
-	h.log.Error("sign audit head for export", "seq", seq, "err", err)
+	h.log.Error("sign audit head for export", logkey.Seq, seq, logkey.Err, err)
 	return ""
 }

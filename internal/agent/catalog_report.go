@@ -11,6 +11,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/render"
 )
@@ -117,12 +118,12 @@ func (h catalogHandler) Catalog(ctx context.Context, peer spiffeid.ID) (*flight.
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("site %q: describe table %q: %w", h.site, t, ctx.Err())
 			}
-			h.log.Warn("catalog: cannot describe table", "table", t, "err", err)
+			h.log.Warn("catalog: cannot describe table", logkey.Table, t, logkey.Err, err)
 			ts = planner.TableSchema{Name: t, Error: "the site could not describe this table; see the site agent's log"}
 		}
 		res.Tables = append(res.Tables, ts)
 	}
-	h.log.Info("catalog reported", "peer", peer.String(), "tables", len(res.Tables))
+	h.log.Info("catalog reported", logkey.Peer, peer.String(), logkey.Tables, len(res.Tables))
 	return res, nil
 }
 

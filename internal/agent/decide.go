@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -46,35 +47,35 @@ func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audi
 	}
 	rec.Details["policy"] = &drec
 	if err != nil {
-		rec.Decision, rec.Error = "error", err.Error()
+		rec.Decision, rec.Error = audit.DecisionError, err.Error()
 		rec.Reasons = dec.Reasons
 		if errors.Is(err, policy.ErrNoPolicy) {
 			// The holder's reason says what to do: publish a verified bundle.
 			return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
 		}
-		h.log.Error("policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		h.log.Error("policy evaluation failed; denying", logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: []string{"policy evaluation failed at site " + h.site + "; nothing is exported until the site's policy evaluates"}}
 	}
 	if !dec.Allow {
-		rec.Decision, rec.Reasons = "deny", dec.Reasons
+		rec.Decision, rec.Reasons = audit.DecisionDeny, dec.Reasons
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
 	}
 	if len(dec.Obligations.DenyColumns) > 0 {
 		drec.Applied = append(drec.Applied, oblDenyColumns)
 	}
 	if err := dec.Obligations.CheckPlan(sp); err != nil {
-		rec.Decision, rec.Reasons = "deny", []string{err.Error()}
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 	}
 	if sp.Kind == planner.KindRows && dec.Obligations.MinGroupSize > 1 {
 		reason := fmt.Sprintf("policy allows raw rows but requires groups of at least %d; a row export cannot meet that", dec.Obligations.MinGroupSize)
-		rec.Decision, rec.Reasons = "deny", []string{reason}
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{reason}
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 	}
 	if dec.Obligations.ApplyRowFilter(sp) {
 		drec.Applied = append(drec.Applied, oblRowFilter)
 		if err := sp.Validate(); err != nil {
-			rec.Decision, rec.Error = "error", err.Error()
+			rec.Decision, rec.Error = audit.DecisionError, err.Error()
 			return dec, &drec, &flight.PlanError{Site: h.site, Msg: "the policy's row filter made the sub-plan invalid: " + err.Error()}
 		}
 	}

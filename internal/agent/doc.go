@@ -1,7 +1,18 @@
-// Package agent wires a site agent: identity, engine, policy, audit and the
-// Flight server, and implements the per-sub-plan pipeline
+// Package agent wires a site agent — identity, engines (one, or several
+// profiles routed per sub-plan, with Vault-held credentials read once at
+// start), policy with hot reload, audit and the Flight server — and runs
+// its long-lived tasks under one supervisor (package task): the Flight
+// server, identity upkeep and the policy watcher. A task that fails stops
+// the agent, and Run returns its error.
+//
+// It implements the per-sub-plan pipeline
 //
 //	validate → policy → render → engine → enforce obligations → audit (fsync) → export
+//
+// and the two Flight actions beside it: a policy dry run (explain: the
+// decision and the engine SQL, nothing runs) and the site's logical
+// catalog (its tables as the federation names them, mapped to physical
+// names in rendering).
 //
 // It owns the order of those steps, which is where the site's guarantees
 // live: nothing is exported before its audit record is durable, and any

@@ -24,7 +24,7 @@ var _ flight.Explainer = (*handler)(nil)
 func (h *handler) Explain(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.ExplainResult, error) {
 	start := time.Now()
 	rec := audit.Record{
-		Component: "site-agent", Site: h.site, Event: audit.EventDecision, QueryID: sp.QueryID,
+		Component: audit.ComponentSiteAgent, Site: h.site, Event: audit.EventDecision, QueryID: sp.QueryID,
 		Analyst: sp.Analyst, Roles: sp.Roles, Purpose: sp.Purpose, Peer: peer.String(),
 		Details: map[string]any{"dry_run": true},
 	}
@@ -38,7 +38,7 @@ func (h *handler) Explain(ctx context.Context, peer spiffeid.ID, sp *planner.Sub
 
 func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.ExplainResult, error) {
 	if err := h.checkAddressed(sp); err != nil {
-		rec.Decision, rec.Error = "error", err.Msg
+		rec.Decision, rec.Error = audit.DecisionError, err.Msg
 		return nil, err
 	}
 	verified, verr := h.verifyAnalyst(ctx, sp, rec)
@@ -66,13 +66,13 @@ func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.R
 	case errors.As(err, &denied):
 		res.Reasons = denied.Reasons
 		if rec.Decision == "" {
-			rec.Decision = "deny"
+			rec.Decision = audit.DecisionDeny
 		}
 		return res, nil
 	case err != nil:
 		return nil, err
 	}
-	rec.Decision, rec.Reasons = "allow", dec.Reasons
+	rec.Decision, rec.Reasons = audit.DecisionAllow, dec.Reasons
 	_, sql, _, err := h.render(ctx, sp, rec)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/planner/render"
@@ -57,7 +58,7 @@ var _ flight.Handler = (*handler)(nil)
 func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.Result, error) {
 	start := time.Now()
 	rec := audit.Record{
-		Component: "site-agent",
+		Component: audit.ComponentSiteAgent,
 		Site:      h.site,
 		Event:     audit.EventDecision,
 		QueryID:   sp.QueryID,
@@ -69,7 +70,7 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	res, err := h.serve(ctx, sp, &rec)
 	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil && rec.Decision == "" {
-		rec.Decision = "error"
+		rec.Decision = audit.DecisionError
 		rec.Error = err.Error()
 	}
 	// The record is written with a context that outlives the caller's: a
@@ -77,7 +78,7 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 	stored, hash, aerr := h.audit.Append(context.WithoutCancel(ctx), rec)
 	if aerr != nil {
 		releaseAll(res)
-		h.log.Error("audit write failed; nothing exported", "query_id", sp.QueryID, "err", aerr)
+		h.log.Error("audit write failed; nothing exported", logkey.QueryID, sp.QueryID, logkey.Err, aerr)
 		return nil, fmt.Errorf("site %q: audit write failed, nothing exported: %w", h.site, aerr)
 	}
 	if err != nil {
@@ -139,7 +140,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		kept, suppressed, err = policy.Enforce(qctx, batches, sp.CountColumn, dec.Obligations)
 		release(batches)
 		if err != nil {
-			rec.Decision, rec.Reasons = "deny", []string{err.Error()}
+			rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
 			return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 		}
 	}
@@ -150,7 +151,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	for _, b := range kept {
 		rows += b.NumRows()
 	}
-	rec.Event, rec.Decision = audit.EventExport, "allow"
+	rec.Event, rec.Decision = audit.EventExport, audit.DecisionAllow
 	rec.Rows, rec.SuppressedGroups = rows, suppressed
 	return &flight.Result{
 		Schema:  schema,

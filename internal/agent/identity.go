@@ -9,6 +9,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // DefaultMaxConnectionAge is how long a coordinator's connection may live
@@ -21,20 +22,6 @@ func (a *Agent) allow() certs.Allow {
 	return certs.Allow{IDs: a.cfg.AllowedCoordinators, Prefixes: a.cfg.AllowedCoordinatorPrefixes}
 }
 
-// startIdentity keeps the identity source fresh (files polled, SVIDs
-// renewed) until ctx ends.
-func (a *Agent) startIdentity(ctx context.Context) {
-	r, ok := a.cfg.Identity.(certs.Runner)
-	if !ok {
-		return
-	}
-	go func() {
-		if err := r.Run(ctx); err != nil {
-			a.log.Error("identity source stopped; new connections will use the last SVID until it expires", "err", err)
-		}
-	}()
-}
-
 // serverCredentials is the Flight server's mTLS: the source's current SVID
 // and bundles on every handshake, callers checked against the allow-list,
 // and every refused handshake logged with the claimed peer ID and audited
@@ -45,7 +32,7 @@ func (a *Agent) serverCredentials(ctx context.Context, alog *audit.Log) (credent
 		return nil, err
 	}
 	return certs.GuardServer(creds, func(r certs.Rejection) {
-		log := a.log.With("peer_id", r.PeerID, "remote", r.Remote, "reason", r.Reason, "err", r.Err)
+		log := a.log.With(logkey.Peer, r.PeerID, logkey.Remote, r.Remote, logkey.Reason, r.Reason, logkey.Err, r.Err)
 		if !r.Denied() {
 			log.Info("peer closed the connection during the handshake")
 			return
@@ -62,7 +49,7 @@ func (a *Agent) serverCredentials(ctx context.Context, alog *audit.Log) (credent
 		// The handshake is already refused; a failed audit write is
 		// logged, and the audit log itself fails closed for exports.
 		if _, _, err := alog.Append(context.WithoutCancel(ctx), rec); err != nil {
-			log.Error("audit peer denial", "audit_err", err)
+			log.Error("audit peer denial", logkey.AuditErr, err)
 		}
 	}), nil
 }

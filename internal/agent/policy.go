@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -31,7 +32,7 @@ func (a *Agent) openPolicy(ctx context.Context) (*policy.Holder, func(ctx contex
 		if err != nil {
 			return nil, nil, err
 		}
-		a.log.Info("policy loaded", "bundle_revision", pol.Revision())
+		a.log.Info("policy loaded", logkey.BundleRevision, pol.Revision())
 		return policy.NewHolder(pol, a.cfg.Logger), nil, nil
 	}
 	h := policy.NewHolder(nil, a.cfg.Logger)
@@ -44,10 +45,10 @@ func (a *Agent) openPolicy(ctx context.Context) (*policy.Holder, func(ctx contex
 		if errors.Is(err, policy.ErrVerification) {
 			msg = "policy bundle refused at startup: signature verification failed; no bundle is loaded, so every export is refused until a good one arrives"
 		}
-		a.log.Error(msg, "bundle", src.String(), "error", err)
+		a.log.Error(msg, logkey.Bundle, src.String(), logkey.Err, err)
 	default:
 		h.Store(pol)
-		a.log.Info("policy loaded", "bundle", src.String(), "bundle_revision", pol.Revision())
+		a.log.Info("policy loaded", logkey.Bundle, src.String(), logkey.BundleRevision, pol.Revision())
 	}
 	if poll <= 0 {
 		return h, nil, nil

@@ -289,7 +289,7 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 		return nil, err
 	}
 	defer alog.Close()
-	rec := audit.Record{Component: "site-agent", Site: "a", Event: audit.EventExport, Decision: "allow", QueryID: "bench", Analyst: "bench",
+	rec := audit.Record{Component: audit.ComponentSiteAgent, Site: "a", Event: audit.EventExport, Decision: audit.DecisionAllow, QueryID: "bench", Analyst: "bench",
 		Roles: []string{"analyst"}, Purpose: "benchmark", Details: map[string]any{"engine_sql": sql, "engine": "duckdb"}, Rows: 1}
 	if err := add(stageAudit1, func() error {
 		_, _, err := alog.Append(ctx, rec)
@@ -350,9 +350,9 @@ func b3Stages(ctx context.Context, e *env, files duckFiles, runs int) ([]stage, 
 		return nil, err
 	}
 	defer clog.Close()
-	crec := audit.Record{Component: "coordinator", Event: audit.EventQuery, Decision: "allow", QueryID: "bench", Analyst: "bench",
+	crec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventQuery, Decision: audit.DecisionAllow, QueryID: "bench", Analyst: "bench",
 		Roles: []string{"analyst"}, Purpose: "benchmark", SQL: trivialSQL, Rows: 1,
-		Sites: []audit.SiteOutcome{{Site: "a", Status: "ok", Rows: 1}, {Site: "b", Status: "ok", Rows: 1}, {Site: "c", Status: "ok", Rows: 1}}}
+		Sites: []audit.SiteOutcome{{Site: "a", Status: audit.StatusOK, Rows: 1}, {Site: "b", Status: audit.StatusOK, Rows: 1}, {Site: "c", Status: audit.StatusOK, Rows: 1}}}
 	if err := add("coordinator: audit append + fsync", func() error {
 		_, _, err := clog.Append(ctx, crec)
 		return err

@@ -255,7 +255,7 @@ func refusal(err error) string {
 	}
 	var ce *coordinator.QueryError
 	if errors.As(err, &ce) {
-		msg := ce.Code + ": " + ce.Message
+		msg := ce.Error()
 		for _, r := range ce.Reasons {
 			msg += "; " + r
 		}

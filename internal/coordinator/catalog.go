@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 )
 
@@ -81,24 +82,20 @@ func (c *Coordinator) fetchCatalog(ctx context.Context, site string, ifMissing b
 	defer cancel()
 	r, err := c.client.Catalog(fctx, site)
 	if err != nil {
-		c.log.Warn("catalog fetch failed", "site", site, "err", err)
+		c.log.Warn("catalog fetch failed", logkey.Site, site, logkey.Err, err)
 		return err
 	}
 	prev := c.catalogs.get(site)
 	c.catalogs.set(site, r)
 	if prev == nil || prev.Declared != r.Declared || !reflect.DeepEqual(prev.Tables, r.Tables) {
-		c.log.Info("catalog", "site", site, "declared", r.Declared, "tables", strings.Join(tableNames(r), ","))
+		c.log.Info("catalog", logkey.Site, site, logkey.Declared, r.Declared, logkey.Tables, strings.Join(tableNames(r), ","))
 		c.auditCatalog(ctx, r)
 	}
 	return nil
 }
 
-// auditEventCatalog is the coordinator's audit event for a site's catalog
-// as first reported or changed: what the coordinator then based its
-// choice of sites on.
-const auditEventCatalog = "catalog"
-
-// auditCatalog records a site's new catalog (tables and column counts).
+// auditCatalog records a site's new catalog (tables and column counts):
+// what the coordinator then based its choice of sites on.
 // The catalog carries no data, so a failed write is logged, not fatal.
 func (c *Coordinator) auditCatalog(ctx context.Context, r *flight.CatalogResult) {
 	if c.audit == nil {
@@ -110,10 +107,10 @@ func (c *Coordinator) auditCatalog(ctx context.Context, r *flight.CatalogResult)
 	}
 	// The site goes in Details: a record's Site field names the log's
 	// owner (a site agent), which the coordinator's log is not.
-	rec := audit.Record{Component: audit.ComponentCoordinator, Event: auditEventCatalog,
+	rec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventCatalog,
 		Details: map[string]any{"site": r.Site, "declared": r.Declared, "tables": tableNames(r), "columns": cols}}
 	if _, _, err := c.audit.Append(context.WithoutCancel(ctx), rec); err != nil {
-		c.log.Error("audit write of a site's catalog failed", "site", r.Site, "err", err)
+		c.log.Error("audit write of a site's catalog failed", logkey.Site, r.Site, logkey.Err, err)
 	}
 }
 
@@ -234,11 +231,11 @@ func (c *Coordinator) checkCatalog(q *planner.Query, participants, lacking []str
 		if q.Join != nil {
 			table += " and " + q.Join.Table
 		}
-		return &QueryError{HTTPStatus: http.StatusBadRequest, Code: "unknown_table",
+		return &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeUnknownTable,
 			Message: fmt.Sprintf("no site holds %s (tables by site: %s)", table, strings.Join(held, "; "))}
 	}
 	if err := planner.CheckColumns(q, participants, c.siteColumns); err != nil {
-		return &QueryError{HTTPStatus: http.StatusBadRequest, Code: "unknown_column", Message: err.Error()}
+		return &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeUnknownColumn, Message: err.Error()}
 	}
 	return nil
 }

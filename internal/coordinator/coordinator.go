@@ -10,16 +10,16 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
+	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
 // shutdownGrace bounds how long in-flight HTTP requests may finish after
-// the coordinator is asked to stop.
+// the coordinator is asked to stop (or a task fails).
 const shutdownGrace = 10 * time.Second
 
 // Coordinator answers analysts' federated queries.
@@ -32,8 +32,6 @@ type Coordinator struct {
 	resultPolicy *policy.Holder
 	// catalogs caches the catalog each site reported.
 	catalogs *catalogs
-
-	reviewSessions sessions // browser sessions of the /audit/ page
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -63,11 +61,14 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger.With("component", "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
+	return &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
 }
 
 // Run opens the audit log and the site connections, then serves the HTTP
-// API until ctx is cancelled.
+// API until ctx is cancelled or one of its tasks (the HTTP server,
+// identity upkeep, the coordinator policy's watcher, catalog refresh)
+// fails: it returns that task's error under the task's name, after
+// stopping the others.
 func (c *Coordinator) Run(ctx context.Context) error {
 	aopts := c.cfg.AuditOptions
 	aopts.Logger, aopts.Component = c.cfg.Logger, audit.ComponentCoordinator
@@ -77,15 +78,15 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	defer func() {
 		if err := alog.Close(); err != nil {
-			c.log.Error("close audit log", "err", err)
+			c.log.Error("close audit log", logkey.Err, err)
 		}
 	}()
 	c.audit = alog
-	if err := c.openResultPolicy(ctx); err != nil {
+	watchPolicy, err := c.openResultPolicy(ctx)
+	if err != nil {
 		return err
 	}
 
-	c.startIdentity(ctx)
 	targets := make([]flight.Target, 0, len(c.cfg.Sites))
 	for _, s := range c.cfg.Sites {
 		targets = append(targets, flight.Target{Site: s.Name, Addr: s.Addr, TLS: certs.ClientTLS(c.cfg.Identity, s.ID)})
@@ -104,33 +105,65 @@ func (c *Coordinator) Run(ctx context.Context) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
+
+	// The HTTP server goes last: it stops first, draining its requests
+	// while the identity (site connections handshake with it) still works.
+	// The site connections and the audit log close (deferred above) once
+	// every task has returned.
+	tasks := []task.Task{{Name: "identity", Run: func(ctx context.Context) error {
+		// Site connections ask the source on every handshake, so
+		// reconnects (the agents' maximum connection age) pick up a
+		// rotated SVID and bundle.
+		return certs.Keep(ctx, c.cfg.Identity)
+	}}}
+	if watchPolicy != nil {
+		tasks = append(tasks, task.Task{Name: "coordinator policy watcher", Run: watchPolicy})
+	}
+	tasks = append(tasks,
+		task.Task{Name: "catalog refresh", Run: func(ctx context.Context) error {
+			c.watchCatalogs(ctx)
+			return nil
+		}},
+		task.Task{Name: "http server", Run: func(ctx context.Context) error {
+			return c.serveHTTP(ctx, lis)
+		}})
+	return task.Run(ctx, tasks...)
+}
+
+// serveHTTP serves the API on lis until ctx is done, then stops accepting
+// and lets requests in flight finish for up to shutdownGrace; requests
+// still running then are cancelled and their connections closed.
+func (c *Coordinator) serveHTTP(ctx context.Context, lis net.Listener) error {
+	// Requests keep their context through the drain: it ends only when
+	// the grace period does.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           c.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		c.watchCatalogs(gctx)
-		return nil
-	})
-	g.Go(func() error {
-		c.log.Info("serving HTTP API", "addr", lis.Addr().String(), "spiffe_id", c.cfg.Identity.ID().String())
-		if c.cfg.Ready != nil {
-			c.cfg.Ready(lis.Addr())
-		}
-		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http server: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownGrace)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
-	return g.Wait()
+	c.log.Info("serving HTTP API", logkey.Addr, lis.Addr().String(), logkey.SPIFFEID, c.cfg.Identity.ID().String())
+	if c.cfg.Ready != nil {
+		c.cfg.Ready(lis.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	select {
+	case err := <-served:
+		return err // never http.ErrServerClosed: only Shutdown and Close cause that
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		c.log.Warn("http server: graceful shutdown timed out, cancelling requests", logkey.Grace, shutdownGrace, logkey.Err, err)
+		cancelRequests()
+		_ = srv.Close()
+	}
+	<-served
+	c.log.Info("http server stopped")
+	return nil
 }
 
 // authenticate maps a bearer token to an analyst: a signed credential is

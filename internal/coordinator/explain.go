@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/explain"
 )
@@ -27,8 +28,8 @@ func (c *Coordinator) Explain(ctx context.Context, an Analyst, sql, purpose stri
 		Deadline: time.Now().Add(c.cfg.QueryTimeout)}
 	ex, err := explain.Explain(q, sites, meta)
 	if err != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 	}
-	c.log.Info("explain", "analyst", an.ID, "sites", len(ex.Sites))
+	c.log.Info("explain", logkey.Analyst, an.ID, logkey.Sites, len(ex.Sites))
 	return ex, nil
 }

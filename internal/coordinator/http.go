@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/fedmesh/fedmesh/internal/review"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -34,7 +35,16 @@ func (c *Coordinator) routes() http.Handler {
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
 			return c.PolicyExplain(ctx, an, req.SQL, req.Purpose, req.Sites)
 		}))
-	c.reviewRoutes(mux)
+	mux.Handle(review.Path, review.New(review.Config{
+		AuditPath: c.cfg.AuditPath,
+		Logs:      c.cfg.ReviewLogs,
+		Keys:      c.cfg.ReviewKeys,
+		Authenticate: func(token string) (review.Caller, bool) {
+			a, ok := c.authenticate(token)
+			return review.Caller{ID: a.ID, Roles: a.Roles, Expires: a.Expires}, ok
+		},
+		Logger: c.cfg.Logger,
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -81,19 +91,19 @@ func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, 
 		dec.DisallowUnknownFields()
 		var req R
 		if err := dec.Decode(&req); err != nil {
-			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request",
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest,
 				Message: "request body must be JSON " + shape + ": " + err.Error()})
 			return
 		}
 		if strings.TrimSpace(req.sqlText()) == "" {
-			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: "sql: must be set"})
+			writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest, Message: "sql: must be set"})
 			return
 		}
 		out, err := do(r.Context(), an, req)
 		if err != nil {
 			var qe *QueryError
 			if !errors.As(err, &qe) {
-				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
+				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 			}
 			writeError(w, qe)
 			return

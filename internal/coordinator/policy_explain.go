@@ -41,7 +41,7 @@ func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpos
 	all := c.siteNames()
 	for _, s := range sites {
 		if !slices.Contains(all, s) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf("sites: unknown site %q (known: %s)", s, strings.Join(all, ", "))}
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf("sites: unknown site %q (known: %s)", s, strings.Join(all, ", "))}
 		}
 	}
 	if len(sites) > 0 {
@@ -58,20 +58,20 @@ func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpos
 	}
 	ex := &PolicyExplanation{QueryID: qid, Sites: c.client.Explain(ctx, plans)}
 
-	rec := audit.Record{Component: "coordinator", Event: audit.EventQuery, QueryID: qid, Analyst: an.ID,
-		Roles: an.Roles, Purpose: purpose, SQL: sql, Decision: "explain", Details: map[string]any{"dry_run": true}}
+	rec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventQuery, QueryID: qid, Analyst: an.ID,
+		Roles: an.Roles, Purpose: purpose, SQL: sql, Decision: audit.DecisionExplain, Details: map[string]any{"dry_run": true}}
 	for _, s := range ex.Sites {
-		status := "denied"
+		status := audit.StatusDenied
 		switch {
 		case s.Error != "":
-			status = "failed"
+			status = audit.StatusFailed
 		case s.Allow:
-			status = "allowed"
+			status = audit.StatusAllowed
 		}
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s.Site, Status: status, Reasons: s.Reasons, Error: s.Error, BundleRevision: s.BundleRevision})
 	}
 	if _, _, aerr := c.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "audit_failed",
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeAuditFailed,
 			Message: "the coordinator could not record the policy explain in its audit log", QueryID: qid}
 	}
 	return ex, nil

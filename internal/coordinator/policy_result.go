@@ -17,6 +17,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -33,24 +34,28 @@ func resultPolicySource(c *config.Policy, logger *slog.Logger) (policy.Source, t
 	return c.Source(logger)
 }
 
-// openResultPolicy loads the optional coordinator policy and starts its
-// reload. A configured policy that does not load stops the coordinator:
-// skipping it would answer queries its data officers meant to refuse.
-func (c *Coordinator) openResultPolicy(ctx context.Context) error {
+// openResultPolicy loads the optional coordinator policy and returns its
+// reload task (nil when there is no policy or it is loaded once). A
+// configured policy that does not load stops the coordinator: skipping it
+// would answer queries its data officers meant to refuse.
+func (c *Coordinator) openResultPolicy(ctx context.Context) (func(ctx context.Context) error, error) {
 	src := c.cfg.ResultPolicy
 	if src == nil {
-		return nil
+		return nil, nil
 	}
 	p, err := src.Poll(ctx)
 	if err != nil {
-		return fmt.Errorf("coordinator policy: %w", err)
+		return nil, fmt.Errorf("coordinator policy: %w", err)
 	}
 	c.resultPolicy = policy.NewHolder(p, c.cfg.Logger)
-	c.log.Info("coordinator policy loaded", "bundle", src.String(), "bundle_revision", p.Revision())
-	if poll := c.cfg.ResultPolicyPoll; poll > 0 {
-		go func() { _ = policy.Watch(ctx, c.resultPolicy, src, poll, c.cfg.Logger) }()
+	c.log.Info("coordinator policy loaded", logkey.Bundle, src.String(), logkey.BundleRevision, p.Revision())
+	poll := c.cfg.ResultPolicyPoll
+	if poll <= 0 {
+		return nil, nil
 	}
-	return nil
+	return func(ctx context.Context) error {
+		return policy.Watch(ctx, c.resultPolicy, src, poll, c.cfg.Logger)
+	}, nil
 }
 
 // checkResultPolicy evaluates the coordinator policy, if any, once every
@@ -74,7 +79,7 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	if sp.Kind == planner.KindAggregate {
 		var err error
 		if counts, err = mergedGroupCounts(ctx, q.Merge.Keys, sp.CountColumn, results); err != nil {
-			return &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: "count merged groups: " + err.Error()}
+			return &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeMergeFailed, Message: "count merged groups: " + err.Error()}
 		}
 	}
 	in.Result = policy.NewResultInput(counts, sites)
@@ -85,12 +90,12 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	}
 	rec.Details["coordinator_policy"] = &drec
 	denied := func(reasons []string) error {
-		return &QueryError{HTTPStatus: http.StatusForbidden, Code: "policy_denied", Site: "coordinator",
+		return &QueryError{HTTPStatus: http.StatusForbidden, Code: CodePolicyDenied, Site: "coordinator",
 			Message: "the coordinator's policy refused the merged result", Reasons: reasons}
 	}
 	switch {
 	case err != nil:
-		c.log.Error("coordinator policy evaluation failed; denying", "query_id", sp.QueryID, "err", err)
+		c.log.Error("coordinator policy evaluation failed; denying", logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return denied([]string{"fedmesh.policy_error: the coordinator could not evaluate its policy, so the result is withheld"})
 	case !dec.Allow:
 		return denied(dec.Reasons)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/planner/sqlfront"
@@ -35,26 +36,13 @@ type Answer struct {
 // SiteStatus is one site's part in an answer. It says how many groups the
 // site suppressed, never which.
 type SiteStatus struct {
-	Site             string  `json:"site"`
-	Status           string  `json:"status"` // "ok", or "no_table": the site does not hold the query's table and was not asked
-	Rows             int64   `json:"rows"`
-	SuppressedGroups int64   `json:"suppressed_groups"`
-	BundleRevision   string  `json:"bundle_revision,omitempty"`
-	ElapsedMS        float64 `json:"elapsed_ms"`
+	Site             string       `json:"site"`
+	Status           audit.Status `json:"status"` // audit.StatusOK or audit.StatusNoTable
+	Rows             int64        `json:"rows"`
+	SuppressedGroups int64        `json:"suppressed_groups"`
+	BundleRevision   string       `json:"bundle_revision,omitempty"`
+	ElapsedMS        float64      `json:"elapsed_ms"`
 }
-
-// QueryError is a failed query as the analyst sees it.
-type QueryError struct {
-	HTTPStatus int      `json:"-"`
-	Code       string   `json:"code"` // parse_error, unknown_table, unknown_column, policy_denied, site_failed, timeout, merge_failed, audit_failed
-	Message    string   `json:"message"`
-	Site       string   `json:"site,omitempty"`
-	Reasons    []string `json:"reasons,omitempty"`
-	Position   int      `json:"position,omitempty"` // 1-based character in the SQL
-	QueryID    string   `json:"query_id,omitempty"`
-}
-
-func (e *QueryError) Error() string { return e.Code + ": " + e.Message }
 
 // QueryOptions are an analyst's per-query requests.
 type QueryOptions struct {
@@ -75,7 +63,7 @@ func (c *Coordinator) QueryWith(ctx context.Context, an Analyst, sql, purpose st
 	qid := newQueryID()
 	start := time.Now()
 	rec := audit.Record{
-		Component: "coordinator",
+		Component: audit.ComponentCoordinator,
 		Event:     audit.EventQuery,
 		QueryID:   qid,
 		Analyst:   an.ID,
@@ -88,22 +76,22 @@ func (c *Coordinator) QueryWith(ctx context.Context, an Analyst, sql, purpose st
 	var qe *QueryError
 	switch {
 	case err == nil:
-		rec.Decision, rec.Rows, rec.SuppressedGroups = "allow", int64(len(ans.Rows)), ans.SuppressedGroups
+		rec.Decision, rec.Rows, rec.SuppressedGroups = audit.DecisionAllow, int64(len(ans.Rows)), ans.SuppressedGroups
 	case errors.As(err, &qe):
-		rec.Decision, rec.Reasons, rec.Error = "error", qe.Reasons, qe.Message
-		if qe.Code == "policy_denied" {
-			rec.Decision = "deny"
+		rec.Decision, rec.Reasons, rec.Error = audit.DecisionError, qe.Reasons, qe.Message
+		if qe.Code == CodePolicyDenied {
+			rec.Decision = audit.DecisionDeny
 		}
 		qe.QueryID = qid
 	default:
-		rec.Decision, rec.Error = "error", err.Error()
+		rec.Decision, rec.Error = audit.DecisionError, err.Error()
 	}
 	if _, _, aerr := c.audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
-		c.log.Error("audit write failed; withholding answer", "query_id", qid, "err", aerr)
-		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "audit_failed",
+		c.log.Error("audit write failed; withholding answer", logkey.QueryID, qid, logkey.Err, aerr)
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeAuditFailed,
 			Message: "the coordinator could not record the query in its audit log, so it gives no answer", QueryID: qid}
 	}
-	c.log.Info("query", "query_id", qid, "analyst", an.ID, "decision", rec.Decision, "rows", rec.Rows, "duration_ms", rec.DurationMS)
+	c.log.Info("query", logkey.QueryID, qid, logkey.Analyst, an.ID, logkey.Decision, rec.Decision, logkey.Rows, rec.Rows, logkey.DurationMS, rec.DurationMS)
 	return ans, err
 }
 
@@ -141,23 +129,23 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	for _, r := range results {
 		parts = append(parts, merge.Partial{Site: r.Site, Batches: r.Batches})
 		ans.Sites = append(ans.Sites, SiteStatus{
-			Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
+			Site: r.Site, Status: audit.StatusOK, Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
 		})
 		ans.SuppressedGroups += r.Meta.SuppressedGroups
-		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: "ok", Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: audit.StatusOK, Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, Head: c.siteHead(r.Site, r.Meta.AuditHead)})
 	}
 	if err := c.checkResultPolicy(ctx, q, plans, results, rec); err != nil {
 		return nil, err
 	}
 	for _, s := range lacking {
-		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: "no_table"})
-		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: "no_table"})
+		ans.Sites = append(ans.Sites, SiteStatus{Site: s, Status: audit.StatusNoTable})
+		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: s, Status: audit.StatusNoTable})
 	}
 	reports, err := siteReports(results)
 	if err != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusBadGateway, Code: "site_failed", Message: err.Error()}
+		return nil, &QueryError{HTTPStatus: http.StatusBadGateway, Code: CodeSiteFailed, Message: err.Error()}
 	}
 	mq, avgCounts, nHidden := q, map[string]string(nil), 0
 	if reports != nil {
@@ -165,7 +153,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	}
 	res, err := merge.Merge(ctx, mq, parts)
 	if err != nil {
-		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: "merge_failed", Message: err.Error()}
+		return nil, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeMergeFailed, Message: err.Error()}
 	}
 	if reports != nil {
 		hidden := stripHidden(res, nHidden)
@@ -185,9 +173,9 @@ func parse(sql string) (*planner.Query, error) {
 	if err != nil {
 		var pe *planner.Error
 		if errors.As(err, &pe) {
-			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: pe.Error(), Position: pe.Pos}
+			return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeParseError, Message: pe.Error(), Position: pe.Pos}
 		}
-		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+		return nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeParseError, Message: err.Error()}
 	}
 	return q, nil
 }
@@ -204,7 +192,7 @@ func (c *Coordinator) plan(ctx context.Context, sql string) (q *planner.Query, p
 	names := c.siteNames()
 	c.ensureCatalogs(ctx, planner.Participants(q, names))
 	if err := sqlfront.CheckJoinSites(q, names, c.siteHas); err != nil {
-		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: "parse_error", Message: err.Error()}
+		return nil, nil, nil, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeParseError, Message: err.Error()}
 	}
 	participants, lacking = planner.ParticipantsByCatalog(q, names, c.siteHas)
 	if err := c.checkCatalog(q, participants, lacking); err != nil {
@@ -226,20 +214,20 @@ func (c *Coordinator) siteNames() []string {
 func (c *Coordinator) siteFailure(err error, rec *audit.Record) error {
 	var se *flight.SiteError
 	if !errors.As(err, &se) {
-		return &QueryError{HTTPStatus: http.StatusBadGateway, Code: "site_failed", Message: err.Error()}
+		return &QueryError{HTTPStatus: http.StatusBadGateway, Code: CodeSiteFailed, Message: err.Error()}
 	}
-	out := audit.SiteOutcome{Site: se.Site, Status: "failed", Reasons: se.Reasons, Error: se.Error(), Head: c.siteHead(se.Site, se.AuditHead)}
+	out := audit.SiteOutcome{Site: se.Site, Status: audit.StatusFailed, Reasons: se.Reasons, Error: se.Error(), Head: c.siteHead(se.Site, se.AuditHead)}
 	qe := &QueryError{Site: se.Site, Reasons: se.Reasons}
 	switch {
 	case se.Denied:
-		out.Status = "denied"
-		qe.HTTPStatus, qe.Code = http.StatusForbidden, "policy_denied"
+		out.Status = audit.StatusDenied
+		qe.HTTPStatus, qe.Code = http.StatusForbidden, CodePolicyDenied
 		qe.Message = fmt.Sprintf("site %q refused the query", se.Site)
 	case se.Code == codes.DeadlineExceeded:
-		qe.HTTPStatus, qe.Code = http.StatusGatewayTimeout, "timeout"
+		qe.HTTPStatus, qe.Code = http.StatusGatewayTimeout, CodeTimeout
 		qe.Message = fmt.Sprintf("site %q did not answer before the query's deadline (%s); the other sites were cancelled", se.Site, c.cfg.QueryTimeout)
 	default:
-		qe.HTTPStatus, qe.Code = http.StatusBadGateway, "site_failed"
+		qe.HTTPStatus, qe.Code = http.StatusBadGateway, CodeSiteFailed
 		qe.Message = se.Error() + "; the other sites were cancelled"
 	}
 	rec.Sites = append(rec.Sites, out)

@@ -21,6 +21,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/credential"
 	"github.com/fedmesh/fedmesh/internal/sampledata"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
@@ -108,6 +109,9 @@ type federation struct {
 	// catalogRefresh, if set before startCoordinator, is how often the
 	// coordinator asks the sites for their catalogs again.
 	catalogRefresh time.Duration
+	// analystVerifier, if set before startCoordinator, accepts analysts'
+	// signed credentials besides the static token.
+	analystVerifier *credential.Verifier
 }
 
 type syncBuffer struct {
@@ -236,14 +240,15 @@ func (f *federation) startCoordinator(ctx context.Context, wg *sync.WaitGroup, w
 		timeout = 30 * time.Second
 	}
 	c, err := coordinator.New(coordinator.Config{
-		Listener:       lis,
-		Identity:       id,
-		Sites:          sites,
-		Analysts:       []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
-		AuditPath:      f.audits["coordinator"],
-		QueryTimeout:   timeout,
-		Logger:         logger,
-		CatalogRefresh: f.catalogRefresh,
+		Listener:        lis,
+		Identity:        id,
+		Sites:           sites,
+		Analysts:        []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
+		AuditPath:       f.audits["coordinator"],
+		QueryTimeout:    timeout,
+		Logger:          logger,
+		CatalogRefresh:  f.catalogRefresh,
+		AnalystVerifier: f.analystVerifier,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/review"
 	"github.com/fedmesh/fedmesh/internal/testenv"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -122,7 +123,7 @@ func startAuditFederation(t *testing.T) *auditFederation {
 		Analysts: []coordinator.Analyst{
 			{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(af.token)},
 			{ID: "bob", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(af.bobToken)},
-			{ID: "audrey", Roles: []string{coordinator.RoleAuditor}, TokenSHA256: coordinator.TokenHash(af.auditorToken)},
+			{ID: "audrey", Roles: []string{review.RoleAuditor}, TokenSHA256: coordinator.TokenHash(af.auditorToken)},
 		},
 		AuditPath:    af.audits["coordinator"],
 		AuditOptions: audit.Options{Signer: signer("coordinator")},

@@ -11,6 +11,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/review"
 )
 
 // demoAuditKeys makes an audit signing key per process under
@@ -46,7 +47,7 @@ func demoAuditor(dir string, coord *config.Coordinator) (string, error) {
 		return "", err
 	}
 	sum := coordinator.TokenHash(token)
-	coord.Analysts = append(coord.Analysts, config.Analyst{ID: "audrey", Roles: []string{coordinator.RoleAuditor}, TokenSHA256: hex.EncodeToString(sum[:])})
+	coord.Analysts = append(coord.Analysts, config.Analyst{ID: "audrey", Roles: []string{review.RoleAuditor}, TokenSHA256: hex.EncodeToString(sum[:])})
 	if err := os.WriteFile(filepath.Join(dir, "auditor.token"), []byte(token+"\n"), 0o600); err != nil {
 		return "", err
 	}

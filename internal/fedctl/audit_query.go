@@ -88,7 +88,7 @@ func detail(r audit.Record) string {
 		parts = append(parts, strings.Join(r.Reasons, "; "))
 	}
 	for _, s := range r.Sites {
-		p := s.Site + ":" + s.Status
+		p := s.Site + ":" + string(s.Status)
 		if s.SuppressedGroups > 0 {
 			p += fmt.Sprintf("(-%d groups)", s.SuppressedGroups)
 		}

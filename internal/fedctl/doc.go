@@ -1,6 +1,8 @@
 // Package fedctl implements the fedctl command line: dev certificates
-// (certs), a ready-to-run demo federation (demo init), queries against a
-// coordinator (query) and audit log verification (audit verify).
+// (certs init, certs inspect), a ready-to-run demo federation (demo init),
+// queries and plans against a coordinator (query, explain, policy
+// explain), Rego unit tests (policy test) and audit logs (audit verify,
+// audit query, audit keygen).
 //
 // It is a thin client of the other packages and of the coordinator's HTTP
 // API; it holds no query, policy or audit logic of its own.

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/internal/coordinator"
 )
 
 // answer mirrors the coordinator's query response; numbers stay
@@ -40,19 +43,19 @@ type column struct {
 }
 
 type siteStatus struct {
-	Site             string `json:"site"`
-	Status           string `json:"status"`
-	Rows             int64  `json:"rows"`
-	SuppressedGroups int64  `json:"suppressed_groups"`
+	Site             string       `json:"site"`
+	Status           audit.Status `json:"status"`
+	Rows             int64        `json:"rows"`
+	SuppressedGroups int64        `json:"suppressed_groups"`
 }
 
 type answerError struct {
-	Code     string   `json:"code"`
-	Message  string   `json:"message"`
-	Site     string   `json:"site"`
-	Reasons  []string `json:"reasons"`
-	Position int      `json:"position"`
-	QueryID  string   `json:"query_id"`
+	Code     coordinator.ErrorCode `json:"code"`
+	Message  string                `json:"message"`
+	Site     string                `json:"site"`
+	Reasons  []string              `json:"reasons"`
+	Position int                   `json:"position"`
+	QueryID  string                `json:"query_id"`
 }
 
 func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -188,7 +191,7 @@ func envOr(k, def string) string {
 
 func printError(w io.Writer, e *answerError) {
 	switch e.Code {
-	case "policy_denied":
+	case coordinator.CodePolicyDenied:
 		fmt.Fprintf(w, "DENIED by site %q (query %s):\n", e.Site, e.QueryID)
 		for _, r := range e.Reasons {
 			fmt.Fprintf(w, "  - %s\n", r)

@@ -3,7 +3,8 @@
 // so engine passwords and DSNs need not sit in config files.
 //
 // It owns Vault authentication (token or AppRole), renewal of the token's
-// lease while the daemon runs, and errors that name the path and field
-// that could not be read. It must never log or return a secret's value in
+// lease for a caller that keeps the client (Vault.Run; the site agent
+// reads its secrets once at start and does not), and errors that name the
+// path and field that could not be read. It must never log or return a secret's value in
 // an error.
 package secrets

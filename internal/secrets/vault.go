@@ -11,6 +11,8 @@ import (
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // VaultConfig says where Vault is and how to log in: with a token, or with
@@ -69,7 +71,7 @@ func NewVault(ctx context.Context, cfg VaultConfig, logger *slog.Logger) (*Vault
 		return nil, fmt.Errorf("vault %s: %w", cfg.Address, err)
 	}
 	client.ClearNamespace()
-	v := &Vault{cfg: cfg, client: client, log: logger.With("component", "secrets", "vault", cfg.Address)}
+	v := &Vault{cfg: cfg, client: client, log: logger.With(logkey.Component, "secrets", logkey.Vault, cfg.Address)}
 	if err := v.login(ctx); err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func (v *Vault) login(ctx context.Context) error {
 		}
 		v.client.SetToken(s.Auth.ClientToken)
 		v.setAuth(s)
-		v.log.InfoContext(ctx, "vault approle login", "ttl", time.Duration(s.Auth.LeaseDuration)*time.Second, "renewable", s.Auth.Renewable)
+		v.log.InfoContext(ctx, "vault approle login", logkey.TTL, time.Duration(s.Auth.LeaseDuration)*time.Second, logkey.Renewable, s.Auth.Renewable)
 		return nil
 	}
 	v.client.SetToken(v.cfg.Token)
@@ -101,7 +103,7 @@ func (v *Vault) login(ctx context.Context) error {
 	ttl, _ := s.TokenTTL()
 	renewable, _ := s.TokenIsRenewable()
 	v.setAuth(&vault.Secret{Auth: &vault.SecretAuth{ClientToken: v.cfg.Token, Renewable: renewable, LeaseDuration: int(ttl.Seconds())}})
-	v.log.InfoContext(ctx, "vault token", "ttl", ttl, "renewable", renewable)
+	v.log.InfoContext(ctx, "vault token", logkey.TTL, ttl, logkey.Renewable, renewable)
 	return nil
 }
 
@@ -200,7 +202,7 @@ func (v *Vault) Run(ctx context.Context) error {
 		if v.cfg.RoleID == "" {
 			return fmt.Errorf("vault %s: token can no longer be renewed; give the agent a new token: %w", v.cfg.Address, err)
 		}
-		v.log.Info("vault token lease ending; logging in again with approle", "err", err)
+		v.log.Info("vault token lease ending; logging in again with approle", logkey.Err, err)
 		if err := v.login(ctx); err != nil {
 			return err
 		}
@@ -219,7 +221,7 @@ func (v *Vault) watch(ctx context.Context, w *vault.LifetimeWatcher) error {
 			return err
 		case r := <-w.RenewCh():
 			if r != nil && r.Secret != nil && r.Secret.Auth != nil {
-				v.log.Debug("vault token renewed", "ttl", time.Duration(r.Secret.Auth.LeaseDuration)*time.Second)
+				v.log.Debug("vault token renewed", logkey.TTL, time.Duration(r.Secret.Auth.LeaseDuration)*time.Second)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package coordinator
+package review
 
 import (
 	"net/url"
@@ -10,16 +10,16 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 )
 
-// reviewFilter is what the page's filter form sends.
-type reviewFilter struct {
+// filter is what the page's filter form sends.
+type filter struct {
 	Analyst, Decision, Site, QueryID string
 	Since, Until                     string // as typed: 2026-11-21 or 2026-11-21T15:04
 	since, until                     time.Time
 	Problems                         []string // unparseable filter values
 }
 
-func parseReviewFilter(q url.Values) reviewFilter {
-	f := reviewFilter{
+func parseFilter(q url.Values) filter {
+	f := filter{
 		Analyst:  strings.TrimSpace(q.Get("analyst")),
 		Decision: strings.TrimSpace(q.Get("decision")),
 		Site:     strings.TrimSpace(q.Get("site")),
@@ -52,14 +52,14 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Time{}, err
 }
 
-func (f reviewFilter) audit() audit.Filter {
+func (f filter) audit() audit.Filter {
 	return audit.Filter{Since: f.since, Until: f.until, Analyst: f.Analyst, Site: f.Site, Decision: f.Decision, QueryID: f.QueryID}
 }
 
-// reviewView is everything the pages show.
-type reviewView struct {
+// view is everything the pages show.
+type view struct {
 	Auditor  string
-	Filter   reviewFilter
+	Filter   filter
 	Queries  []queryView
 	Logs     []logView
 	Notes    []string
@@ -94,15 +94,15 @@ type logView struct {
 	Notes     []string
 }
 
-// loadReview reads the coordinator's log and the configured site logs. It
+// load reads the coordinator's log and the configured site logs. It
 // re-reads them on each request: the page is for occasional audits, and a
 // cache would be one more thing that could disagree with the files.
-func (c *Coordinator) loadReview(f reviewFilter) (*reviewView, error) {
-	own, err := audit.Segments(c.cfg.AuditPath)
+func (h *Handler) load(f filter) (*view, error) {
+	own, err := audit.Segments(h.cfg.AuditPath)
 	if err != nil {
 		return nil, err
 	}
-	v := &reviewView{Filter: f}
+	v := &view{Filter: f}
 	af := f.audit()
 	analysts, sites := map[string]bool{}, map[string]bool{}
 	coord, err := audit.ReadRecords(own, func(l *audit.Located) bool { return l.Event == audit.EventQuery })
@@ -130,7 +130,7 @@ func (c *Coordinator) loadReview(f reviewFilter) (*reviewView, error) {
 	for _, q := range v.Queries {
 		ids[q.QueryID] = true
 	}
-	for _, p := range c.cfg.ReviewLogs {
+	for _, p := range h.cfg.Logs {
 		segs, err := audit.Segments(p)
 		if err != nil {
 			return nil, err
@@ -148,11 +148,11 @@ func (c *Coordinator) loadReview(f reviewFilter) (*reviewView, error) {
 			byQuery[r.QueryID] = append(byQuery[r.QueryID], r)
 		}
 	}
-	fr, err := audit.VerifyFederation(all, c.cfg.ReviewKeys)
+	fr, err := audit.VerifyFederation(all, h.cfg.Keys)
 	if err != nil {
 		return nil, err
 	}
-	if c.cfg.ReviewKeys == nil {
+	if h.cfg.Keys == nil {
 		v.Notes = append(v.Notes, "no public keys configured (review.public_keys): signed heads are compared but their signatures are not checked")
 	}
 	v.Notes = append(v.Notes, fr.Notes...)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/fedmesh/fedmesh/audit"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // siteHead decodes the signed audit head a site sent with its result, to
@@ -17,7 +18,7 @@ func (c *Coordinator) siteHead(site, raw string) *audit.SignedHead {
 	}
 	var h audit.SignedHead
 	if err := json.Unmarshal([]byte(raw), &h); err != nil {
-		c.log.Warn("site sent an unreadable audit head; not recorded", "site", site, "err", err)
+		c.log.Warn("site sent an unreadable audit head; not recorded", logkey.Site, site, logkey.Err, err)
 		return nil
 	}
 	return &h

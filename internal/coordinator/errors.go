@@ -1,0 +1,33 @@
+package coordinator
+
+// ErrorCode says what kind of failure a QueryError is; analysts' tools
+// switch on it, so each code keeps its meaning.
+type ErrorCode string
+
+// Error codes.
+const (
+	CodeBadRequest      ErrorCode = "bad_request"     // the request body is not what the endpoint takes
+	CodeUnauthenticated ErrorCode = "unauthenticated" // no bearer token, or an unknown one
+	CodeParseError      ErrorCode = "parse_error"     // the SQL is not one fedmesh can run
+	CodeUnknownTable    ErrorCode = "unknown_table"   // no site holds the query's table
+	CodeUnknownColumn   ErrorCode = "unknown_column"  // a site described the table without a column the query uses
+	CodePolicyDenied    ErrorCode = "policy_denied"   // a site's policy or the coordinator's refused the query
+	CodeSiteFailed      ErrorCode = "site_failed"     // a site could not be asked or failed to answer
+	CodeTimeout         ErrorCode = "timeout"         // a site did not answer before the query's deadline
+	CodeMergeFailed     ErrorCode = "merge_failed"    // the sites' partial results could not be merged
+	CodeAuditFailed     ErrorCode = "audit_failed"    // the coordinator could not record the query, so gives no answer
+	CodeInternal        ErrorCode = "internal"        // anything else; see the coordinator's log
+)
+
+// QueryError is a failed query as the analyst sees it.
+type QueryError struct {
+	HTTPStatus int       `json:"-"`
+	Code       ErrorCode `json:"code"`
+	Message    string    `json:"message"`
+	Site       string    `json:"site,omitempty"`
+	Reasons    []string  `json:"reasons,omitempty"`
+	Position   int       `json:"position,omitempty"` // 1-based character in the SQL
+	QueryID    string    `json:"query_id,omitempty"`
+}
+
+func (e *QueryError) Error() string { return string(e.Code) + ": " + e.Message }
