@@ -71,7 +71,7 @@ func randomFunc(d Dialect) (string, error) {
 // boundedArg is one aggregate's column in the innermost level.
 type boundedArg struct {
 	out  planner.OutputColumn
-	col  string       // the innermost level's column name
+	col  string        // the innermost level's column name
 	expr *planner.Expr // its value per row (clamped for sums)
 }
 
