@@ -42,6 +42,10 @@ type ExplainResult struct {
 	// EngineSQL is the SQL the site would send its engine, with the
 	// policy's row filter applied; empty when denied.
 	EngineSQL string `json:"engine_sql,omitempty"`
+	// Privacy, for a sub-plan the site would answer with differential
+	// privacy, is what it would charge and the noise it would add, with the
+	// analyst's budget as it stands (a policy.DPReport as JSON).
+	Privacy json.RawMessage `json:"privacy,omitempty"`
 	// Error is set by the client when the site could not be asked.
 	Error string `json:"error,omitempty"`
 }

@@ -74,30 +74,51 @@ func (p *DPPlan) noisyColumns(schema *arrow.Schema) ([]noisyColumn, error) {
 		if len(idx) != 1 {
 			return nil, fmt.Errorf("differential privacy: column %q appears %d times in the bounded result", c.Name, len(idx))
 		}
-		nc := noisyColumn{DPColumn: *c, idx: idx[0], grid: big.NewRat(1, 1)}
-		sens, sens2 := c.Sensitivity, new(big.Rat).Set(c.sens2)
-		if c.Kind != DPCount {
-			// Rounding each neighbour's sum to the grid moves it by at most
-			// half a grid step: the sensitivity grows by one step g, and
-			// (Δ+g)² <= Δ² + 2·Δ⁺·g + g² with Δ⁺ >= Δ.
-			nc.grid = grid(c.Sensitivity)
-			g, _ := nc.grid.Float64()
-			up := new(big.Rat).SetFloat64(math.Sqrt(c.Sensitivity*c.Sensitivity) * (1 + 1e-9))
-			sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(2, 1), new(big.Rat).Mul(up, nc.grid)))
-			sens2.Add(sens2, new(big.Rat).Mul(nc.grid, nc.grid))
-			sens += g
+		g, sigma2, err := c.calibrate()
+		if err != nil {
+			return nil, err
 		}
-		den := new(big.Rat).SetFloat64(2 * c.Rho)
-		if den == nil || den.Sign() <= 0 {
-			return nil, fmt.Errorf("differential privacy: column %q: rho %v must be > 0", c.Name, c.Rho)
-		}
-		g2 := new(big.Rat).Mul(nc.grid, nc.grid)
-		nc.sigma2 = new(big.Rat).Quo(new(big.Rat).Quo(sens2, g2), den)
-		c.Sigma = sens / math.Sqrt(2*c.Rho)
-		nc.Sigma = c.Sigma
-		cols[i] = nc
+		cols[i] = noisyColumn{DPColumn: *c, idx: idx[0], grid: g, sigma2: sigma2}
 	}
 	return cols, nil
+}
+
+// Calibrate sets every column's Sigma to the noise ApplyDP adds, so an
+// explain can show it before anything runs.
+func (p *DPPlan) Calibrate() error {
+	for i := range p.Columns {
+		if _, _, err := p.Columns[i].calibrate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// calibrate fixes c's discretisation and noise: the grid its values are
+// released on, the discrete Gaussian's σ² in grid units, and c.Sigma in
+// value units.
+func (c *DPColumn) calibrate() (grid_, sigma2 *big.Rat, err error) {
+	grid_ = big.NewRat(1, 1)
+	sens, sens2 := c.Sensitivity, new(big.Rat).Set(c.sens2)
+	if c.Kind != DPCount {
+		// Rounding each neighbour's sum to the grid moves it by at most
+		// half a grid step: the sensitivity grows by one step g, and
+		// (Δ+g)² <= Δ² + 2·Δ⁺·g + g² with Δ⁺ >= Δ.
+		grid_ = grid(c.Sensitivity)
+		g, _ := grid_.Float64()
+		up := new(big.Rat).SetFloat64(c.Sensitivity * (1 + 1e-9))
+		sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(2, 1), new(big.Rat).Mul(up, grid_)))
+		sens2.Add(sens2, new(big.Rat).Mul(grid_, grid_))
+		sens += g
+	}
+	den := new(big.Rat).SetFloat64(2 * c.Rho)
+	if den == nil || den.Sign() <= 0 {
+		return nil, nil, fmt.Errorf("differential privacy: column %q: rho %v must be > 0", c.Name, c.Rho)
+	}
+	g2 := new(big.Rat).Mul(grid_, grid_)
+	sigma2 = new(big.Rat).Quo(new(big.Rat).Quo(sens2, g2), den)
+	c.Sigma = sens / math.Sqrt(2*c.Rho)
+	return grid_, sigma2, nil
 }
 
 func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noisyColumn, noise NoiseSource) (arrow.RecordBatch, error) {

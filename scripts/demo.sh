@@ -68,7 +68,17 @@ if "$BIN/fedctl" query --token-file "$TOKEN_FILE" --purpose "demo: raw rows" "$D
   exit 1
 fi
 
-heading "3. Verifying every process's audit log"
+DP="SELECT segment, COUNT(*) AS customers, AVG(birth_year) AS avg_birth_year FROM customers GROUP BY segment ORDER BY segment"
+heading "3. A differentially private query on a protected table"
+echo "customers is protected at every site: answers carry calibrated noise, and each site charges"
+echo "the analyst's own budget (verified from the analyst's signed credential, not the coordinator's word)."
+ALICE_JWT=$("$BIN/fedctl" token --key "$DIR/certs/analyst-issuer-key.jwk" --sub alice --ttl 15m 2>/dev/null)
+echo "$ fedctl query --epsilon 0.5 \"$DP\""
+"$BIN/fedctl" query --token "$ALICE_JWT" --epsilon 0.5 --purpose "demo: segments" "$DP"
+echo "$ fedctl budget customers"
+"$BIN/fedctl" budget --token "$ALICE_JWT" customers
+
+heading "4. Verifying every process's audit log"
 LOGS=("$DIR/audit/coordinator.log")
 for s in "${SITES[@]}"; do LOGS+=("$DIR/audit/site-$s.log"); done
 KEYS=("$DIR"/audit-keys/*.pub.pem)

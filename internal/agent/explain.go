@@ -12,6 +12,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 var _ flight.Explainer = (*handler)(nil)
@@ -73,10 +74,50 @@ func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.R
 		return nil, err
 	}
 	rec.Decision, rec.Reasons = audit.DecisionAllow, dec.Reasons
+	if o := dec.Obligations.DP; o != nil {
+		return h.explainDP(ctx, sp, o, rec, res)
+	}
 	_, sql, _, err := h.render(ctx, sp, rec)
 	if err != nil {
 		return nil, err
 	}
 	res.EngineSQL = sql
+	return res, nil
+}
+
+// explainDP says what a differentially private answer would charge, the
+// noise it would add and the analyst's budget now, without charging it.
+func (h *handler) explainDP(ctx context.Context, sp *planner.SubPlan, o *policy.DPObligation, rec *audit.Record, res *flight.ExplainResult) (*flight.ExplainResult, error) {
+	q, err := h.prepareDP(sp, o, rec)
+	var denied *flight.DeniedError
+	if errors.As(err, &denied) {
+		res.Allow, res.Reasons = false, denied.Reasons
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	run, err := h.renderDP(ctx, sp, q, rec)
+	if err != nil {
+		return nil, err
+	}
+	res.EngineSQL = run.sql
+	var left []policy.BudgetLeft
+	if h.ledger != nil {
+		rem, err := h.ledger.Remaining(sp.Analyst, q.limits, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("site %q: read the analyst's budget: %w", h.site, err)
+		}
+		left = budgetLeft(rem)
+	}
+	// The noise a run would add: the plan's σ as ApplyDP computes it.
+	if err := q.plan.Calibrate(); err != nil {
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	b, err := json.Marshal(q.plan.Report(q.table, left))
+	if err != nil {
+		return nil, fmt.Errorf("site %q: encode privacy report: %w", h.site, err)
+	}
+	res.Privacy = b
 	return res, nil
 }

@@ -31,9 +31,13 @@ func (c *Coordinator) routes() http.Handler {
 		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
 			return c.Explain(ctx, an, req.SQL, req.Purpose)
 		}))
+	mux.HandleFunc("GET /v1/budget", c.budgetEndpoint)
 	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
-			return c.PolicyExplain(ctx, an, req.SQL, req.Purpose, req.Sites)
+			if err := checkPrivacyRequest(req.Privacy); err != nil {
+				return nil, err
+			}
+			return c.PolicyExplainWith(ctx, an, req.SQL, req.Purpose, req.Sites, QueryOptions{Privacy: req.Privacy})
 		}))
 	mux.Handle(review.Path, review.New(review.Config{
 		AuditPath: c.cfg.AuditPath,

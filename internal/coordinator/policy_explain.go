@@ -24,6 +24,8 @@ type policyExplainRequest struct {
 	SQL     string   `json:"sql"`
 	Purpose string   `json:"purpose"`
 	Sites   []string `json:"sites,omitempty"` // only these sites; all participants when empty
+	// Privacy is the per-query privacy request the dry run assumes.
+	Privacy *planner.PrivacyRequest `json:"privacy,omitempty"`
 }
 
 func (q policyExplainRequest) sqlText() string { return q.SQL }
@@ -34,6 +36,13 @@ func (q policyExplainRequest) sqlText() string { return q.SQL }
 // sub-plan; a site that cannot be asked is reported with its error. The
 // dry run is audited here and at each site.
 func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpose string, sites []string) (*PolicyExplanation, error) {
+	return c.PolicyExplainWith(ctx, an, sql, purpose, sites, QueryOptions{})
+}
+
+// PolicyExplainWith is PolicyExplain with the analyst's per-query options
+// (a privacy request), so that a site under differential privacy reports
+// what this query would charge and the noise it would add.
+func (c *Coordinator) PolicyExplainWith(ctx context.Context, an Analyst, sql, purpose string, sites []string, opts QueryOptions) (*PolicyExplanation, error) {
 	q, names, _, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -54,6 +63,7 @@ func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpos
 	meta := planner.SubPlanMeta{QueryID: qid, Analyst: an.ID, Roles: an.Roles, Purpose: purpose, Deadline: deadline}
 	plans := map[string]*planner.SubPlan{}
 	for _, sp := range planner.Split(q, names, meta) {
+		sp.Credential, sp.Privacy = an.Credential, opts.Privacy
 		plans[sp.Site] = sp
 	}
 	ex := &PolicyExplanation{QueryID: qid, Sites: c.client.Explain(ctx, plans)}

@@ -15,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/credential"
 	"github.com/fedmesh/fedmesh/internal/sampledata"
 )
 
@@ -53,10 +54,27 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("dev CA: %w", err)
 	}
 
+	// A dev identity provider: analysts' signed credentials (fedctl token)
+	// that every site verifies itself; the default bundle's protected
+	// tables (customers) answer only such analysts, with differential
+	// privacy. The static analyst token still serves exact tables.
+	if _, _, err := credential.WriteDevIssuer(filepath.Join(*dir, "certs"), true); err != nil {
+		return fmt.Errorf("dev analyst issuer: %w", err)
+	}
+	notRequired := false
+	creds := func(site bool) *config.AnalystCredentials {
+		c := &config.AnalystCredentials{Issuer: credential.DevIssuerName, Audience: "fedmesh",
+			JWKSFile: "certs/" + credential.DevIssuerJWKSFile}
+		if site {
+			c.Required = &notRequired
+		}
+		return c
+	}
 	coord := config.Coordinator{
-		Listen:   "127.0.0.1:" + strconv.Itoa(*basePort-1),
-		Identity: config.Identity{Source: "files", Cert: "certs/coordinator.pem", Key: "certs/coordinator-key.pem", Bundle: "certs/bundle.pem"},
-		Audit:    config.Audit{Path: "audit/coordinator.log", SigningKey: "audit-keys/coordinator.pem"},
+		AnalystCredentials: creds(false),
+		Listen:             "127.0.0.1:" + strconv.Itoa(*basePort-1),
+		Identity:           config.Identity{Source: "files", Cert: "certs/coordinator.pem", Key: "certs/coordinator-key.pem", Bundle: "certs/bundle.pem"},
+		Audit:              config.Audit{Path: "audit/coordinator.log", SigningKey: "audit-keys/coordinator.pem"},
 	}
 	pubs, err := demoAuditKeys(*dir, names)
 	if err != nil {
@@ -78,8 +96,9 @@ func demoInit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				{Name: "sales", Format: "parquet", Path: rel(*dir, files.Sales)},
 				{Name: "customers", Format: "parquet", Path: rel(*dir, files.Customers)},
 			},
-			Policy: config.Policy{Bundle: *bundle},
-			Audit:  config.Audit{Path: "audit/site-" + s + ".log", SigningKey: "audit-keys/site-" + s + ".pem"},
+			Policy:             config.Policy{Bundle: *bundle},
+			Audit:              config.Audit{Path: "audit/site-" + s + ".log", SigningKey: "audit-keys/site-" + s + ".pem"},
+			AnalystCredentials: creds(true),
 		}
 		if err := writeYAML(filepath.Join(*dir, "site-"+s+".yaml"), ag); err != nil {
 			return err

@@ -22,7 +22,12 @@ commands:
                                                             of certs init; prints only the token (for FEDMESH_TOKEN);
                                                             roles default to analyst
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
-  query         --coordinator URL [--format table|csv|json] "SQL"
+  query         --coordinator URL [--format table|csv|json] [--epsilon E] "SQL"
+                                                            protected tables answer with differential privacy:
+                                                            noisy values with 95% intervals, and each site's charge
+  budget        --coordinator URL [--format table|json] TABLE
+                                                            your privacy budget for TABLE at each site, from the
+                                                            sites' own ledgers
   explain       --coordinator URL [--format text|json] "SQL"   (plans only; runs nothing)
   audit verify  [--key PUB]... [--federation] [--json] FILE...
                                                             check audit logs' hash chains and signed heads;
@@ -93,6 +98,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return query(ctx, rest, stdout, stderr)
 	case cmd == "explain":
 		return explain(ctx, rest, stdout, stderr)
+	case cmd == "budget":
+		return budget(ctx, rest, stdout, stderr)
 	case cmd == "audit" && sub == "verify":
 		return auditVerify(rest[1:], stdout, stderr)
 	case cmd == "audit" && sub == "keygen":

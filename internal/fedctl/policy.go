@@ -47,6 +47,7 @@ type policyExplanation struct {
 		Obligations    json.RawMessage `json:"obligations"`
 		BundleRevision string          `json:"bundle_revision"`
 		EngineSQL      string          `json:"engine_sql"`
+		Privacy        json.RawMessage `json:"privacy"`
 		Error          string          `json:"error"`
 	} `json:"sites"`
 }
@@ -59,6 +60,7 @@ func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	purpose := fs.String("purpose", "", "the purpose to declare, as for a real query")
 	sites := fs.String("site", "", "only these sites (comma-separated); default every participating site")
 	format := fs.String("format", "text", "output format: text or json")
+	epsilon := fs.Float64("epsilon", 0, "differential privacy: the ε the query would ask (0: each site's default)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,6 +75,9 @@ func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose, "sites": splitList(*sites)}
+	if *epsilon > 0 {
+		body["privacy"] = map[string]float64{"epsilon": *epsilon}
+	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
 	status, raw, err := postCoordinator(ctx, cf.url, "/v1/policy/explain", tok, body)
@@ -115,5 +120,6 @@ func writePolicyExplanation(w io.Writer, ex *policyExplanation) {
 		if s.EngineSQL != "" {
 			fmt.Fprintf(w, "  site SQL:    %s\n", s.EngineSQL)
 		}
+		writeDPPreview(w, s.Privacy)
 	}
 }

@@ -28,6 +28,7 @@ type answer struct {
 	Sites            []siteStatus `json:"sites"`
 	SuppressedGroups int64        `json:"suppressed_groups"`
 	Approximate      []approxNote `json:"approximate"`
+	Privacy          *privacyNote `json:"privacy"`
 	Error            *answerError `json:"error"`
 }
 
@@ -63,11 +64,15 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cf := coordinatorFlags(fs, 2*time.Minute)
 	purpose := fs.String("purpose", "", "why the query is asked (policies may require it)")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	epsilon := fs.Float64("epsilon", 0, "differential privacy: the ε to spend at each site on protected tables (0: each site's default)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it)", errUsage)
+	}
+	if *epsilon < 0 {
+		return fmt.Errorf("%w: --epsilon %v: must be > 0 (or 0 for each site's default)", errUsage, *epsilon)
 	}
 	switch *format {
 	case "table", "csv", "json":
@@ -78,7 +83,10 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]string{"sql": fs.Arg(0), "purpose": *purpose}
+	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose}
+	if *epsilon > 0 {
+		body["privacy"] = map[string]float64{"epsilon": *epsilon}
+	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
 	status, raw, err := postCoordinator(ctx, cf.url, "/v1/query", tok, body)
@@ -218,10 +226,10 @@ func writeTable(w io.Writer, ans *answer) error {
 		}
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-	for _, row := range ans.Rows {
+	for r, row := range ans.Rows {
 		cells := make([]string, len(row))
 		for i, v := range row {
-			cells[i] = cell(v)
+			cells[i] = noisyCell(ans.Privacy, ans.Columns[i].Name, r, cell(v))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
@@ -235,6 +243,7 @@ func writeTable(w io.Writer, ans *answer) error {
 	fmt.Fprintf(w, "(%d rows; %d groups suppressed by site policy [%s]; query %s)\n",
 		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
 	writeApprox(w, ans)
+	writePrivacy(w, ans.Privacy)
 	return nil
 }
 
