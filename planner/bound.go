@@ -22,4 +22,10 @@ type Bound struct {
 	// Clamp maps an aggregate output name (sum and var_pop outputs) to the
 	// [lower, upper] bounds of its argument.
 	Clamp map[string][2]float64
+	// Center maps a sum or var_pop output to a value subtracted from each
+	// clamped value (the middle of its bounds), so the engine sums
+	// deviations: their sensitivity is half the bounds' width rather than
+	// the largest bound, and the site adds the center back with its noisy
+	// count. Outputs not listed are not shifted.
+	Center map[string]float64
 }

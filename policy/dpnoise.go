@@ -80,7 +80,26 @@ func (p *DPPlan) noisyColumns(schema *arrow.Schema) ([]noisyColumn, error) {
 		}
 		cols[i] = noisyColumn{DPColumn: *c, idx: idx[0], grid: g, sigma2: sigma2}
 	}
+	p.releasedSigmas()
 	return cols, nil
+}
+
+// releasedSigmas turns a centered sum's Sigma (so far the noise on its
+// deviations) into the noise of the released sum, Σ(x−m) + m·count:
+// σ² = σ'² + m²·σ_count².
+func (p *DPPlan) releasedSigmas() {
+	sigma := map[string]float64{}
+	for _, c := range p.Columns {
+		sigma[c.Name] = c.Sigma
+	}
+	for i := range p.Columns {
+		c := &p.Columns[i]
+		if c.Kind != DPSum || c.CountOf == "" {
+			continue
+		}
+		c.CenteredSigma = sigma[c.Name]
+		c.Sigma = math.Sqrt(c.CenteredSigma*c.CenteredSigma + c.Center*c.Center*sigma[c.CountOf]*sigma[c.CountOf])
+	}
 }
 
 // Calibrate sets every column's Sigma to the noise ApplyDP adds, so an
@@ -91,6 +110,7 @@ func (p *DPPlan) Calibrate() error {
 			return err
 		}
 	}
+	p.releasedSigmas()
 	return nil
 }
 
@@ -195,9 +215,16 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 		case DPSum:
 			bld := array.NewFloat64Builder(mem)
 			for r, k := range keep {
-				if k {
-					bld.Append(noisy[c.Name][r])
+				if !k {
+					continue
 				}
+				v := noisy[c.Name][r]
+				if c.CountOf != "" {
+					// Deviations from the center, plus the center times
+					// the column's noisy count: post-processing only.
+					v += c.Center * noisy[c.CountOf][r]
+				}
+				bld.Append(v)
 			}
 			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
 			arrs[j] = bld.NewArray()
@@ -208,6 +235,8 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 				if !k {
 					continue
 				}
+				// sum and sq are of deviations from the same center, which
+				// the variance does not depend on.
 				cnt, sum, sq := noisy[c.VarCount][r], noisy[c.VarSum][r], noisy[c.Name][r]
 				if cnt <= 0 {
 					bld.AppendNull()

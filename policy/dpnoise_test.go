@@ -50,7 +50,9 @@ func TestNewDPPlanSensitivitiesAndThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	perUnit := 3 * math.Sqrt(2) // M·√N
-	want := map[string]float64{"a0": perUnit, "a1": perUnit, "a2": perUnit * 100, "a3": perUnit * 100 * 100}
+	// Sums and variances are of deviations from the bounds' middle (45):
+	// at most half the width (55) each.
+	want := map[string]float64{"a0": perUnit, "a1": perUnit, "a2": perUnit * 55, "a3": perUnit * 55 * 55}
 	for _, c := range p.Columns {
 		if math.Abs(c.Sensitivity-want[c.Name]) > 1e-9 {
 			t.Errorf("%s: sensitivity %v, want %v", c.Name, c.Sensitivity, want[c.Name])
@@ -130,10 +132,15 @@ func TestApplyDPReleasesByThresholdAndDerivesVariance(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := p.Threshold + 100
-	// Group "big" holds values 10 and 30 (mean 20, var 100); "small" is
-	// below the threshold and must not be released.
+	// Group "big" holds values 10 and 30 (mean 20, var 100); the engine
+	// sums their deviations from the center 45 (-35 and -15: mean -25,
+	// mean square 725). "small" is below the threshold and must not be
+	// released.
+	if p.Columns[2].Center != 45 || p.Bound.Center["a2"] != 45 {
+		t.Fatalf("sum center %v (bound %v), want 45", p.Columns[2].Center, p.Bound.Center)
+	}
 	in := boundedBatch(t, []string{"big", "small"}, []int64{big, 3}, []int64{big, 3},
-		[]float64{float64(big) * 20, 30}, []float64{float64(big) * 500, 300})
+		[]float64{float64(big) * -25, 30}, []float64{float64(big) * 725, 300})
 	defer in.Release()
 	noise := &zeroNoise{}
 	out, err := ApplyDP(context.Background(), []arrow.RecordBatch{in}, p, noise)

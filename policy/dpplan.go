@@ -39,6 +39,14 @@ type DPColumn struct {
 	// from which a var_pop column's variance is computed.
 	VarCount string `json:"var_count,omitempty"`
 	VarSum   string `json:"var_sum,omitempty"`
+	// Center, for a sum or var_pop, is the middle of the clamp bounds: the
+	// engine sums deviations from it (Bound is then half the bounds'
+	// width), and a sum is released as Σ(x−Center) + Center·CountOf, with
+	// CountOf the noisy COUNT of the same column. CenteredSigma is the noise
+	// on the deviations alone; Sigma is the released sum's whole noise.
+	Center        float64 `json:"center,omitempty"`
+	CountOf       string  `json:"count_of,omitempty"`
+	CenteredSigma float64 `json:"centered_sigma,omitempty"`
 
 	// sens2 is Sensitivity² exactly (before discretisation).
 	sens2 *big.Rat
@@ -87,7 +95,7 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 		unit = planner.QualifiedColumn(o.Table, unit)
 	}
 	p := &DPPlan{
-		Bound:          planner.Bound{Unit: unit, MaxGroups: o.MaxGroupsPerUnit, MaxRows: o.MaxRowsPerGroup, Clamp: map[string][2]float64{}},
+		Bound:          planner.Bound{Unit: unit, MaxGroups: o.MaxGroupsPerUnit, MaxRows: o.MaxRowsPerGroup, Clamp: map[string][2]float64{}, Center: map[string]float64{}},
 		CountColumn:    sp.CountColumn,
 		Rho:            rho,
 		Epsilon:        o.Epsilon,
@@ -131,12 +139,18 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 			}
 			p.Bound.Clamp[a.Name] = [2]float64{lo, hi}
 			c.Bound = math.Max(math.Abs(lo), math.Abs(hi))
+			key := argKey(a.Agg.Arg)
+			if n := counts[key]; n != "" {
+				// With the column's own count at hand, sum deviations from
+				// the bounds' middle: half the width, not the largest bound.
+				c.Center, c.CountOf, c.Bound = (lo+hi)/2, n, (hi-lo)/2
+				p.Bound.Center[a.Name] = c.Center
+			}
 			if fn == planner.AggSum {
 				c.Kind, c.Sensitivity = DPSum, perUnit*c.Bound
 				c.sens2 = new(big.Rat).Mul(perUnit2, square(c.Bound))
 				break
 			}
-			key := argKey(a.Agg.Arg)
 			c.Kind, c.Sensitivity = DPVar, perUnit*c.Bound*c.Bound
 			c.sens2 = new(big.Rat).Mul(perUnit2, square(c.Bound*c.Bound))
 			c.VarCount, c.VarSum = counts[key], sums[key]
@@ -149,6 +163,15 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 			return nil, fmt.Errorf("differential privacy: aggregate %s: %w", fn, ErrDPUnsupported)
 		}
 		p.Columns = append(p.Columns, c)
+	}
+	byName := map[string]*DPColumn{}
+	for i := range p.Columns {
+		byName[p.Columns[i].Name] = &p.Columns[i]
+	}
+	for _, c := range p.Columns {
+		if c.Kind == DPVar && byName[c.VarSum].Center != c.Center {
+			return nil, fmt.Errorf("differential privacy: VAR_POP output %q and its SUM %q are centered differently: %w", c.Name, c.VarSum, ErrDPUnsupported)
+		}
 	}
 	share := rho / float64(len(p.Columns))
 	for i := range p.Columns {

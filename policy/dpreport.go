@@ -23,6 +23,12 @@ type DPColumnReport struct {
 	Name  string  `json:"name"`
 	Kind  DPKind  `json:"kind"`
 	Sigma float64 `json:"sigma"`
+	// Center and CenteredSigma, for a sum released as deviations from the
+	// middle of its bounds plus the center times a noisy count: the center
+	// and the noise on the deviations alone (an average's interval uses
+	// them: AVG = Center + Σdeviations/count).
+	Center        float64 `json:"center,omitempty"`
+	CenteredSigma float64 `json:"centered_sigma,omitempty"`
 }
 
 // BudgetLeft is one period of an analyst's budget at a site, in zCDP ρ.
@@ -39,7 +45,7 @@ type BudgetLeft struct {
 func (p *DPPlan) Report(table string, budget []BudgetLeft) DPReport {
 	r := DPReport{Table: table, Epsilon: p.Epsilon, Delta: p.Delta, Rho: p.Rho, Threshold: p.Threshold, Budget: budget}
 	for _, c := range p.Columns {
-		r.Columns = append(r.Columns, DPColumnReport{Name: c.Name, Kind: c.Kind, Sigma: c.Sigma})
+		r.Columns = append(r.Columns, DPColumnReport{Name: c.Name, Kind: c.Kind, Sigma: c.Sigma, Center: c.Center, CenteredSigma: c.CenteredSigma})
 	}
 	return r
 }

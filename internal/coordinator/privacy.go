@@ -134,11 +134,21 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 	}
 	sort.Strings(sites)
 	variance := map[string]float64{} // partial column → Σ σ² over sites
+	// A sum every site centered on the same value: its center and the
+	// variance of the deviations alone (see policy.DPColumn.Center).
+	centered := map[string]float64{}
+	center := map[string]float64{}
+	mixed := map[string]bool{}
 	for _, s := range sites {
 		r := reports[s]
 		pa.Sites = append(pa.Sites, SiteCharge{Site: s, Table: r.Table, Epsilon: r.Epsilon, Delta: r.Delta, Rho: r.Rho, Threshold: r.Threshold, Budget: r.Budget})
 		for _, c := range r.Columns {
 			variance[c.Name] += c.Sigma * c.Sigma
+			if m, seen := center[c.Name]; c.CenteredSigma == 0 || (seen && m != c.Center) {
+				mixed[c.Name] = true
+			}
+			center[c.Name] = c.Center
+			centered[c.Name] += c.CenteredSigma * c.CenteredSigma
 		}
 	}
 	aggs := map[string]planner.MergeAgg{}
@@ -173,8 +183,14 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 					nc.Intervals[i] = [2]float64{math.NaN(), math.NaN()}
 					continue
 				}
-				// Delta method: Var(S/C) ≈ (σ_S² + avg²·σ_C²) / C².
+				// Delta method: Var(S/C) ≈ (σ_S² + avg²·σ_C²) / C²; for sums
+				// of deviations from a center m (S = S' + m·C),
+				// AVG = m + S'/C and Var ≈ (σ_S'² + (avg−m)²·σ_C²) / C².
 				half := z95 * math.Sqrt(vs+avg*avg*vc) / n
+				if sn := a.Inputs[0]; !mixed[sn] && len(reports) == len(sites) {
+					d := avg - center[sn]
+					half = z95 * math.Sqrt(centered[sn]+d*d*vc) / n
+				}
 				nc.Intervals[i] = [2]float64{avg - half, avg + half}
 			}
 			nc.Note = "per-row 95% intervals from the delta method"

@@ -98,6 +98,9 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 				return fmt.Errorf("%s output %q has no clamp bounds", a.Agg.Func, a.Name)
 			}
 			ba.expr = clampExpr(a.Agg.Arg, bounds)
+			if c := b.Center[a.Name]; c != 0 {
+				ba.expr = planner.Call(planner.OpSub, ba.expr, planner.Lit(planner.Value{Kind: planner.KindFloat, Float: c}))
+			}
 		default:
 			return fmt.Errorf("aggregate %s cannot be computed with bounded contributions", a.Agg.Func)
 		}
