@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/fedmesh/fedmesh/planner/merge"
 )
 
 // NoiseSource draws exact discrete Gaussian noise: an integer Z with
@@ -229,6 +231,23 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
 			arrs[j] = bld.NewArray()
 			bld.Release()
+		case DPDistinct:
+			bld := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+			for r, k := range keep {
+				if !k {
+					continue
+				}
+				n := int64(math.Max(0, math.Round(noisy[c.Name][r])))
+				sk, err := merge.SyntheticHLL(n, fmt.Sprintf("%s\x00%s\x00%d", p.Salt, c.Name, r))
+				if err != nil {
+					bld.Release()
+					return nil, fmt.Errorf("column %q: %w", c.Name, err)
+				}
+				bld.Append(sk)
+			}
+			fields[j] = arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.Binary, Nullable: true}
+			arrs[j] = bld.NewArray()
+			bld.Release()
 		case DPVar:
 			bld := array.NewFloat64Builder(mem)
 			for r, k := range keep {
@@ -348,6 +367,8 @@ func (p *DPPlan) OutputSchema(in *arrow.Schema) *arrow.Schema {
 			f = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
 		case DPSum, DPVar:
 			f = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+		case DPDistinct:
+			f = arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.Binary, Nullable: true}
 		}
 		fields[i] = f
 	}

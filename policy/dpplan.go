@@ -19,6 +19,10 @@ const (
 	DPCount DPKind = "count"   // a bounded row count (COUNT(*) or COUNT(x))
 	DPSum   DPKind = "sum"     // a sum of clamped values
 	DPVar   DPKind = "var_pop" // a sum of squared clamped values, released as a variance
+	// DPDistinct is the number of distinct units in a group (COUNT(DISTINCT
+	// unit)), released as a HyperLogLog sketch of that many synthetic
+	// items so that the coordinator merges it like any distinct count.
+	DPDistinct DPKind = "distinct_units"
 )
 
 // DPColumn is one noisy output of a differentially private sub-plan.
@@ -59,6 +63,9 @@ type DPPlan struct {
 	Bound planner.Bound `json:"-"`
 	// Columns are the noisy outputs, in sub-plan order.
 	Columns []DPColumn `json:"columns"`
+	// Salt names the synthetic items of distinct-count sketches (the site
+	// and the query), so that two sites' sketches never share an item.
+	Salt string `json:"-"`
 	// CountColumn is the noisy COUNT(*) groups are thresholded on.
 	CountColumn string `json:"count_column"`
 	// Threshold releases a group only when its noisy count is at least
@@ -157,8 +164,15 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 			if c.VarCount == "" || c.VarSum == "" {
 				return nil, fmt.Errorf("differential privacy: VAR_POP(%s) needs COUNT and SUM of the same column in the sub-plan: %w", a.Agg.Arg.Column, ErrDPUnsupported)
 			}
+		case planner.AggHLL:
+			// One unit adds 1 to each of at most MaxGroups groups.
+			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn || !sameColumn(a.Agg.Arg.Column, unit) {
+				return nil, fmt.Errorf("differential privacy: COUNT(DISTINCT …) is answered only for the privacy unit %s (the number of people); count rows instead: %w", o.Unit, ErrDPUnsupported)
+			}
+			c.Kind, c.Sensitivity = DPDistinct, math.Sqrt(float64(o.MaxGroupsPerUnit))
+			c.sens2 = new(big.Rat).SetInt64(o.MaxGroupsPerUnit)
 		case planner.AggMin, planner.AggMax:
-			return nil, fmt.Errorf("differential privacy: %s reveals one person's value; use a percentile instead: %w", strings.ToUpper(string(fn)), ErrDPUnsupported)
+			return nil, fmt.Errorf("differential privacy: %s reveals one person's value; use AVG, or COUNT over ranges of the column, instead: %w", strings.ToUpper(string(fn)), ErrDPUnsupported)
 		default:
 			return nil, fmt.Errorf("differential privacy: aggregate %s: %w", fn, ErrDPUnsupported)
 		}
@@ -208,4 +222,16 @@ func grid(s float64) *big.Rat {
 	g := new(big.Rat)
 	g.SetFloat64(math.Ldexp(1, int(e)))
 	return g
+}
+
+// sameColumn compares column references case-insensitively, a bare name
+// matching a qualified one.
+func sameColumn(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if a == b {
+		return true
+	}
+	_, ab, aq := strings.Cut(a, ".")
+	_, bb, bq := strings.Cut(b, ".")
+	return (aq && ab == b) || (bq && bb == a)
 }

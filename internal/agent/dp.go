@@ -49,6 +49,7 @@ func (h *handler) prepareDP(sp *planner.SubPlan, o *policy.DPObligation, rec *au
 	if err != nil {
 		return nil, deny(fmt.Sprintf("fedmesh.dp: site %s, protected table %s: %v", h.site, o.Table, err))
 	}
+	plan.Salt = h.site + "\x00" + sp.QueryID
 	limits, err := budgetLimits(o.Budget)
 	if err != nil {
 		return nil, deny(fmt.Sprintf("fedmesh.dp: site %s, protected table %s: budget: %v", h.site, o.Table, err))

@@ -168,6 +168,11 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 		switch {
 		case o.Expr.Op != planner.OpColumn || !direct:
 			nc.Note = "computed from noisy aggregates; no interval given"
+		case a.Func == planner.MergeApproxDistinct:
+			sd := math.Sqrt(variance[a.Inputs[0]])
+			half := z95 * sd
+			nc.NoiseSD, nc.CI95 = &sd, &half
+			nc.Note = "noise on the number of people; the HyperLogLog merge adds its own ±1.62% (see approximate)"
 		case a.Func == planner.MergeSum || a.Func == planner.MergeCount:
 			sd := math.Sqrt(variance[a.Inputs[0]])
 			half := z95 * sd

@@ -416,6 +416,20 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 		}
 	})
 
+	t.Run("distinct people are counted with noise", func(t *testing.T) {
+		r := f.query(1, alice, "SELECT COUNT(DISTINCT customer_id) AS people FROM customers")
+		used++
+		if r.Status != http.StatusOK || r.Privacy == nil || r.Privacy.Columns[0].NoiseSD == nil {
+			t.Fatalf("HTTP %d %s: want a noisy distinct count", r.Status, reasons(r))
+		}
+		exact := exactOverUnion(t, "SELECT COUNT(*) FROM customers") // ids repeat across sites: each site's people
+		got, sd := num(t, r.Rows[0][0]), *r.Privacy.Columns[0].NoiseSD
+		// The HyperLogLog merge adds its own error (±1.62% at 95%).
+		if math.Abs(got-exact) > 8*sd+0.03*exact {
+			t.Errorf("distinct people %v, want %v within the noise (sd %v) and the sketch's error", got, exact, sd)
+		}
+	})
+
 	t.Run("a coordinator cannot forge or replay an analyst", func(t *testing.T) {
 		client, err := flight.NewClient([]flight.Target{{Site: "a", Addr: f.sites[0].Addr,
 			TLS: certs.ClientTLS(loadSource(t, f.certDir, certs.CoordinatorName), f.sites[0].ID)}}, nil)

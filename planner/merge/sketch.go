@@ -3,6 +3,7 @@ package merge
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"math"
 	"math/big"
 
@@ -392,4 +393,26 @@ func approximationOf(a planner.MergeAgg) Approximation {
 	return Approximation{Method: "ddsketch", RelativeError: QuantileAccuracy,
 		Bound: fmt.Sprintf("quantile %g interpolated from a DDSketch (α=%g) as percentile_cont interpolates: within ±%g%% of the exact value when the values around it have one sign",
 			a.Quantile, QuantileAccuracy, 100*QuantileAccuracy)}
+}
+
+// SyntheticHLL returns a serialized HyperLogLog sketch of n distinct
+// synthetic items named from salt: a sketch whose estimate is n (within the
+// sketch's error) and whose items no other salt shares. A site that
+// releases a distinct count only as a number (a differentially private
+// count of units) sends it this way, so the coordinator merges it with the
+// other sites' sketches unchanged; sketches from different salts add up.
+func SyntheticHLL(n int64, salt string) ([]byte, error) {
+	sk := newHLL()
+	buf := make([]byte, 0, len(salt)+24)
+	for i := int64(0); i < n; i++ {
+		buf = append(buf[:0], salt...)
+		buf = append(buf, 0)
+		buf = strconv.AppendInt(buf, i, 10)
+		sk.Insert(buf)
+	}
+	b, err := sk.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode HyperLogLog sketch: %w", err)
+	}
+	return b, nil
 }

@@ -101,6 +101,11 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 			if c := b.Center[a.Name]; c != 0 {
 				ba.expr = planner.Call(planner.OpSub, ba.expr, planner.Lit(planner.Value{Kind: planner.KindFloat, Float: c}))
 			}
+		case planner.AggHLL:
+			// COUNT(DISTINCT unit): one per (group, unit) pair kept.
+			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn || a.Agg.Arg.Column != b.Unit {
+				return fmt.Errorf("a distinct count with bounded contributions counts only the privacy unit %q", b.Unit)
+			}
 		default:
 			return fmt.Errorf("aggregate %s cannot be computed with bounded contributions", a.Agg.Func)
 		}
@@ -170,6 +175,8 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 				return err
 			}
 			r.b.WriteString(")")
+		case planner.AggHLL:
+			r.b.WriteString("1") // one per (group, unit): their sum is the group's units
 		}
 		r.b.WriteString(" AS ")
 		if err := r.ident(a.col); err != nil {

@@ -106,10 +106,19 @@ deny contains msg if {
 	dp_table
 	some a in input.plan.aggregates
 	a.function == "hll"
+	not same_column(a.column, dp_settings.unit)
 	msg := sprintf(
-		"fedmesh.dp_distinct: COUNT(DISTINCT …) on protected table %s at site %s is not answered with differential privacy yet; count rows (COUNT(*)) instead",
-		[dp_table, site_name],
+		"fedmesh.dp_distinct: COUNT(DISTINCT …) on protected table %s at site %s is answered only for the privacy unit %s (the number of people); count rows (COUNT(*)) or COUNT(DISTINCT %s) instead",
+		[dp_table, site_name, dp_settings.unit, dp_settings.unit],
 	)
+}
+
+same_column(a, b) if lower(a) == lower(b)
+
+same_column(a, b) if {
+	parts := split(a, ".")
+	count(parts) == 2
+	lower(parts[1]) == lower(b)
 }
 
 has_bounds(column) if {
