@@ -1,5 +1,7 @@
 package planner
 
+import "fmt"
+
 // Bound asks a renderer to bound each privacy unit's contribution, for a
 // differentially private answer: every unit (a distinct value of Unit)
 // contributes at most MaxRows rows to each group and to at most MaxGroups
@@ -28,4 +30,24 @@ type Bound struct {
 	// the largest bound, and the site adds the center back with its noisy
 	// count. Outputs not listed are not shifted.
 	Center map[string]float64
+	// Histograms maps a quantile_sketch output to its number of bins: the
+	// renderer returns, instead of a sketch, the bounded count of rows in
+	// each of that many equal bins of the output's Clamp bounds, as columns
+	// HistogramBin(name, i); the site adds noise and builds the sketch.
+	Histograms map[string]int
+}
+
+// HistogramBin names bin i of a histogram output in a bounded result.
+func HistogramBin(output string, i int) string {
+	return fmt.Sprintf("%s__bin%d", output, i)
+}
+
+// HistogramEdges returns the n+1 edges of n equal bins over [lo, hi].
+func HistogramEdges(lo, hi float64, n int) []float64 {
+	e := make([]float64, n+1)
+	for i := range e {
+		e[i] = lo + (hi-lo)*float64(i)/float64(n)
+	}
+	e[n] = hi
+	return e
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
 )
 
@@ -29,6 +30,8 @@ type noisyColumn struct {
 	idx    int
 	grid   *big.Rat // values are released as multiples of grid
 	sigma2 *big.Rat // noise variance parameter, in grid units
+	// binIdx, for a histogram, are its bins' columns (idx is the first).
+	binIdx []int
 }
 
 // ApplyDP adds noise to a bounded result and releases its groups: every
@@ -72,15 +75,29 @@ func (p *DPPlan) noisyColumns(schema *arrow.Schema) ([]noisyColumn, error) {
 	cols := make([]noisyColumn, len(p.Columns))
 	for i := range p.Columns {
 		c := &p.Columns[i]
-		idx := schema.FieldIndices(c.Name)
-		if len(idx) != 1 {
-			return nil, fmt.Errorf("differential privacy: column %q appears %d times in the bounded result", c.Name, len(idx))
+		names := []string{c.Name}
+		if c.Kind == DPHistogram {
+			names = names[:0]
+			for b := 0; b < len(c.Edges)-1; b++ {
+				names = append(names, planner.HistogramBin(c.Name, b))
+			}
+		}
+		var at []int
+		for _, name := range names {
+			idx := schema.FieldIndices(name)
+			if len(idx) != 1 {
+				return nil, fmt.Errorf("differential privacy: column %q appears %d times in the bounded result", name, len(idx))
+			}
+			at = append(at, idx[0])
 		}
 		g, sigma2, err := c.calibrate()
 		if err != nil {
 			return nil, err
 		}
-		cols[i] = noisyColumn{DPColumn: *c, idx: idx[0], grid: g, sigma2: sigma2}
+		cols[i] = noisyColumn{DPColumn: *c, idx: at[0], grid: g, sigma2: sigma2}
+		if c.Kind == DPHistogram {
+			cols[i].binIdx = at
+		}
 	}
 	p.releasedSigmas()
 	return cols, nil
@@ -122,8 +139,9 @@ func (p *DPPlan) Calibrate() error {
 func (c *DPColumn) calibrate() (grid_, sigma2 *big.Rat, err error) {
 	grid_ = big.NewRat(1, 1)
 	sens, sens2 := c.Sensitivity, new(big.Rat).Set(c.sens2)
-	if c.Kind != DPCount {
-		// Rounding each neighbour's sum to the grid moves it by at most
+	if c.Kind == DPSum || c.Kind == DPVar {
+		// Counts (rows, units, histogram bins) are integers and take integer
+		// noise as they are. Rounding each neighbour's sum to the grid moves it by at most
 		// half a grid step: the sensitivity grows by one step g, and
 		// (Δ+g)² <= Δ² + 2·Δ⁺·g + g² with Δ⁺ >= Δ.
 		grid_ = grid(c.Sensitivity)
@@ -146,27 +164,40 @@ func (c *DPColumn) calibrate() (grid_, sigma2 *big.Rat, err error) {
 func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noisyColumn, noise NoiseSource) (arrow.RecordBatch, error) {
 	n := int(b.NumRows())
 	noisy := make(map[string][]float64, len(cols))
-	for _, c := range cols {
+	draw := func(c noisyColumn, arr arrow.Array, key string) error {
 		vals := make([]float64, n)
-		arr := b.Column(c.idx)
 		for r := 0; r < n; r++ {
 			v, err := exactCell(arr, r)
 			if err != nil {
-				return nil, fmt.Errorf("column %q: %w", c.Name, err)
+				return fmt.Errorf("column %q: %w", key, err)
 			}
 			units := roundRat(new(big.Rat).Quo(v, c.grid))
 			z, err := noise.DiscreteGaussian(c.sigma2)
 			if err != nil {
-				return nil, fmt.Errorf("column %q: draw noise: %w", c.Name, err)
+				return fmt.Errorf("column %q: draw noise: %w", key, err)
 			}
 			units.Add(units, z)
 			f, _ := new(big.Rat).Mul(new(big.Rat).SetInt(units), c.grid).Float64()
-			if c.Kind == DPCount && f < 0 {
+			if (c.Kind == DPCount || c.Kind == DPHistogram) && f < 0 {
 				f = 0 // post-processing: a count is never negative
 			}
 			vals[r] = f
 		}
-		noisy[c.Name] = vals
+		noisy[key] = vals
+		return nil
+	}
+	for _, c := range cols {
+		if c.Kind != DPHistogram {
+			if err := draw(c, b.Column(c.idx), c.Name); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for bin, j := range c.binIdx {
+			if err := draw(c, b.Column(j), planner.HistogramBin(c.Name, bin)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	keep := make([]bool, n)
 	for r := range keep {
@@ -176,6 +207,7 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 	mem := memory.DefaultAllocator
 	fields := make([]arrow.Field, b.NumCols())
 	arrs := make([]arrow.Array, b.NumCols())
+	skip := map[int]bool{} // a histogram's bins after the first: folded into one sketch
 	defer func() {
 		for _, a := range arrs {
 			if a != nil {
@@ -191,9 +223,15 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 	byIdx := make(map[int]noisyColumn, len(cols))
 	for _, c := range cols {
 		byIdx[c.idx] = c
+		for _, j := range c.binIdx[min(1, len(c.binIdx)):] {
+			skip[j] = true
+		}
 	}
 	for j := 0; j < int(b.NumCols()); j++ {
 		f := b.Schema().Field(j)
+		if skip[j] {
+			continue
+		}
 		c, isNoisy := byIdx[j]
 		if !isNoisy {
 			kept, err := compute.FilterArray(ctx, b.Column(j), mask, *compute.DefaultFilterOptions())
@@ -229,6 +267,30 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 				bld.Append(v)
 			}
 			fields[j] = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
+			arrs[j] = bld.NewArray()
+			bld.Release()
+		case DPHistogram:
+			bld := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+			mids := make([]float64, len(c.Edges)-1)
+			for i := range mids {
+				mids[i] = (c.Edges[i] + c.Edges[i+1]) / 2
+			}
+			for r, k := range keep {
+				if !k {
+					continue
+				}
+				w := make([]float64, len(mids))
+				for i := range w {
+					w[i] = noisy[planner.HistogramBin(c.Name, i)][r]
+				}
+				sk, err := merge.HistogramSketch(mids, w)
+				if err != nil {
+					bld.Release()
+					return nil, fmt.Errorf("column %q: %w", c.Name, err)
+				}
+				bld.Append(sk)
+			}
+			fields[j] = arrow.Field{Name: c.Name, Type: arrow.BinaryTypes.Binary, Nullable: true}
 			arrs[j] = bld.NewArray()
 			bld.Release()
 		case DPDistinct:
@@ -277,8 +339,14 @@ func (p *DPPlan) applyBatch(ctx context.Context, b arrow.RecordBatch, cols []noi
 			rows++
 		}
 	}
+	outFields, outArrs := fields[:0:0], arrs[:0:0]
+	for j := range fields {
+		if !skip[j] {
+			outFields, outArrs = append(outFields, fields[j]), append(outArrs, arrs[j])
+		}
+	}
 	md := b.Schema().Metadata()
-	return array.NewRecordBatch(arrow.NewSchema(fields, &md), arrs, rows), nil
+	return array.NewRecordBatch(arrow.NewSchema(outFields, &md), outArrs, rows), nil
 }
 
 // exactCell reads a numeric cell exactly; NULL (an aggregate over no
@@ -357,11 +425,21 @@ func roundRat(r *big.Rat) *big.Int {
 // schema in: counts become Int64, sums and variances Float64, keys stay.
 func (p *DPPlan) OutputSchema(in *arrow.Schema) *arrow.Schema {
 	kinds := make(map[string]DPKind, len(p.Columns))
+	bins := map[string]string{} // bin column → its histogram output
 	for _, c := range p.Columns {
 		kinds[c.Name] = c.Kind
+		for b := 0; c.Kind == DPHistogram && b < len(c.Edges)-1; b++ {
+			bins[planner.HistogramBin(c.Name, b)] = c.Name
+		}
 	}
-	fields := make([]arrow.Field, in.NumFields())
-	for i, f := range in.Fields() {
+	fields := make([]arrow.Field, 0, in.NumFields())
+	for _, f := range in.Fields() {
+		if out, ok := bins[f.Name]; ok {
+			if f.Name == planner.HistogramBin(out, 0) {
+				fields = append(fields, arrow.Field{Name: out, Type: arrow.BinaryTypes.Binary, Nullable: true})
+			}
+			continue
+		}
 		switch kinds[f.Name] {
 		case DPCount:
 			f = arrow.Field{Name: f.Name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
@@ -370,7 +448,7 @@ func (p *DPPlan) OutputSchema(in *arrow.Schema) *arrow.Schema {
 		case DPDistinct:
 			f = arrow.Field{Name: f.Name, Type: arrow.BinaryTypes.Binary, Nullable: true}
 		}
-		fields[i] = f
+		fields = append(fields, f)
 	}
 	md := in.Metadata()
 	return arrow.NewSchema(fields, &md)

@@ -23,7 +23,16 @@ const (
 	// unit)), released as a HyperLogLog sketch of that many synthetic
 	// items so that the coordinator merges it like any distinct count.
 	DPDistinct DPKind = "distinct_units"
+	// DPHistogram is a percentile's noisy histogram: the bounded row counts
+	// in HistogramBins equal bins of the column's bounds, each with noise,
+	// released as a quantile sketch of the bins' midpoints.
+	DPHistogram DPKind = "histogram"
 )
+
+// HistogramBins is how many equal bins of its clamp bounds a percentile's
+// histogram has: the percentile is known to within half a bin's width
+// (plus noise).
+const HistogramBins = 32
 
 // DPColumn is one noisy output of a differentially private sub-plan.
 type DPColumn struct {
@@ -51,6 +60,8 @@ type DPColumn struct {
 	Center        float64 `json:"center,omitempty"`
 	CountOf       string  `json:"count_of,omitempty"`
 	CenteredSigma float64 `json:"centered_sigma,omitempty"`
+	// Edges, for a histogram, are its bins' edges.
+	Edges []float64 `json:"edges,omitempty"`
 
 	// sens2 is Sensitivity² exactly (before discretisation).
 	sens2 *big.Rat
@@ -102,7 +113,7 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 		unit = planner.QualifiedColumn(o.Table, unit)
 	}
 	p := &DPPlan{
-		Bound:          planner.Bound{Unit: unit, MaxGroups: o.MaxGroupsPerUnit, MaxRows: o.MaxRowsPerGroup, Clamp: map[string][2]float64{}, Center: map[string]float64{}},
+		Bound:          planner.Bound{Unit: unit, MaxGroups: o.MaxGroupsPerUnit, MaxRows: o.MaxRowsPerGroup, Clamp: map[string][2]float64{}, Center: map[string]float64{}, Histograms: map[string]int{}},
 		CountColumn:    sp.CountColumn,
 		Rho:            rho,
 		Epsilon:        o.Epsilon,
@@ -164,6 +175,21 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 			if c.VarCount == "" || c.VarSum == "" {
 				return nil, fmt.Errorf("differential privacy: VAR_POP(%s) needs COUNT and SUM of the same column in the sub-plan: %w", a.Agg.Arg.Column, ErrDPUnsupported)
 			}
+		case planner.AggQuantileSketch:
+			// A unit's at most MaxRows rows in a group fall in the bins
+			// however they like: the histogram vector moves by at most
+			// MaxRows in L2 per group, so it shares one noise scale.
+			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn {
+				return nil, fmt.Errorf("differential privacy: a percentile of an expression cannot be clamped to declared bounds; use a column with declared bounds: %w", ErrDPUnsupported)
+			}
+			lo, hi, ok := o.BoundsOf(a.Agg.Arg.Column)
+			if !ok || !(hi > lo) {
+				return nil, fmt.Errorf("differential privacy: a percentile of %s needs clamp bounds (lower < upper) for it, and the site's policy declares none: %w", a.Agg.Arg.Column, ErrDPUnsupported)
+			}
+			p.Bound.Clamp[a.Name] = [2]float64{lo, hi}
+			p.Bound.Histograms[a.Name] = HistogramBins
+			c.Kind, c.Sensitivity, c.sens2 = DPHistogram, perUnit, perUnit2
+			c.Edges = planner.HistogramEdges(lo, hi, HistogramBins)
 		case planner.AggHLL:
 			// One unit adds 1 to each of at most MaxGroups groups.
 			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn || !sameColumn(a.Agg.Arg.Column, unit) {

@@ -173,6 +173,8 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 			half := z95 * sd
 			nc.NoiseSD, nc.CI95 = &sd, &half
 			nc.Note = "noise on the number of people; the HyperLogLog merge adds its own ±1.62% (see approximate)"
+		case a.Func == planner.MergeApproxQuantile:
+			nc.Note = "from each site's noisy histogram (32 equal bins of the column's clamp bounds): within about half a bin's width, plus the noise's effect"
 		case a.Func == planner.MergeSum || a.Func == planner.MergeCount:
 			sd := math.Sqrt(variance[a.Inputs[0]])
 			half := z95 * sd

@@ -430,6 +430,20 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 		}
 	})
 
+	t.Run("a percentile comes from a noisy histogram", func(t *testing.T) {
+		r := f.query(0, alice, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY birth_year) AS median FROM customers")
+		used++
+		if r.Status != http.StatusOK || r.Privacy == nil {
+			t.Fatalf("HTTP %d %s: want a noisy median", r.Status, reasons(r))
+		}
+		exact := exactOverUnion(t, "SELECT quantile_cont(birth_year, 0.5) FROM customers")
+		// 32 bins of [1930, 2010] are 2.5 years wide, and the quantile
+		// sketch the bins are merged in is accurate to 1% of the value.
+		if got := num(t, r.Rows[0][0]); math.Abs(got-exact) > 0.01*math.Abs(exact)+2.5 {
+			t.Errorf("median %v, exact %v: beyond a bin and the sketch's 1%%", got, exact)
+		}
+	})
+
 	t.Run("a coordinator cannot forge or replay an analyst", func(t *testing.T) {
 		client, err := flight.NewClient([]flight.Target{{Site: "a", Addr: f.sites[0].Addr,
 			TLS: certs.ClientTLS(loadSource(t, f.certDir, certs.CoordinatorName), f.sites[0].ID)}}, nil)

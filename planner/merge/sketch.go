@@ -416,3 +416,24 @@ func SyntheticHLL(n int64, salt string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// HistogramSketch returns a serialized DDSketch of a histogram: each value
+// in values added with the matching weight (weights <= 0 are skipped). A
+// site that releases a percentile only as a noisy histogram (differential
+// privacy) sends it this way, so the coordinator merges it with the other
+// sites' quantile sketches unchanged.
+func HistogramSketch(values, weights []float64) ([]byte, error) {
+	if len(values) != len(weights) {
+		return nil, fmt.Errorf("histogram sketch: %d values but %d weights", len(values), len(weights))
+	}
+	sk := newQuantileSketch()
+	for i, v := range values {
+		if weights[i] <= 0 {
+			continue
+		}
+		if err := sk.AddWithCount(v, weights[i]); err != nil {
+			return nil, fmt.Errorf("histogram sketch: value %v: %w", v, err)
+		}
+	}
+	return encodeQuantileSketch(sk), nil
+}

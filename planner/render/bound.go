@@ -73,7 +73,12 @@ type boundedArg struct {
 	out  planner.OutputColumn
 	col  string        // the innermost level's column name
 	expr *planner.Expr // its value per row (clamped for sums)
+	// edges, for a histogram, are its bins' edges over the clamp bounds.
+	edges []float64
 }
+
+// binCol is the per-(group, unit) column of bin i of a histogram argument.
+func (a boundedArg) binCol(i int) string { return a.col + "_b" + strconv.Itoa(i) }
 
 func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) error {
 	if sp.Kind != planner.KindAggregate {
@@ -101,6 +106,14 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 			if c := b.Center[a.Name]; c != 0 {
 				ba.expr = planner.Call(planner.OpSub, ba.expr, planner.Lit(planner.Value{Kind: planner.KindFloat, Float: c}))
 			}
+		case planner.AggQuantileSketch:
+			bounds, ok := b.Clamp[a.Name]
+			n := b.Histograms[a.Name]
+			if !ok || n < 1 {
+				return fmt.Errorf("quantile output %q needs clamp bounds and a number of histogram bins", a.Name)
+			}
+			ba.expr = clampExpr(a.Agg.Arg, bounds)
+			ba.edges = planner.HistogramEdges(bounds[0], bounds[1], n)
 		case planner.AggHLL:
 			// COUNT(DISTINCT unit): one per (group, unit) pair kept.
 			if a.Agg.Arg == nil || a.Agg.Arg.Op != planner.OpColumn || a.Agg.Arg.Column != b.Unit {
@@ -121,17 +134,30 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 	if err := r.identList(keys, ", "); err != nil {
 		return err
 	}
-	for i, a := range args {
-		if len(keys) > 0 || i > 0 {
+	first := len(keys) == 0
+	sumAs := func(col, name string) error {
+		if !first {
 			r.b.WriteString(", ")
 		}
+		first = false
 		r.b.WriteString("sum(")
-		if err := r.ident(a.col); err != nil {
+		if err := r.ident(col); err != nil {
 			return err
 		}
 		r.b.WriteString(") AS ")
-		if err := r.ident(a.out.Name); err != nil {
-			return err
+		return r.ident(name)
+	}
+	for _, a := range args {
+		if a.edges == nil {
+			if err := sumAs(a.col, a.out.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		for i := 0; i < len(a.edges)-1; i++ {
+			if err := sumAs(a.binCol(i), planner.HistogramBin(a.out.Name, i)); err != nil {
+				return err
+			}
 		}
 	}
 	// Level 3: number each unit's groups at random.
@@ -177,6 +203,30 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 			r.b.WriteString(")")
 		case planner.AggHLL:
 			r.b.WriteString("1") // one per (group, unit): their sum is the group's units
+		case planner.AggQuantileSketch:
+			// The unit's rows in each bin (the last bin includes its upper edge).
+			for i := 0; i < len(a.edges)-1; i++ {
+				if i > 0 {
+					r.b.WriteString(", ")
+				}
+				upper := planner.OpLt
+				if i == len(a.edges)-2 {
+					upper = planner.OpLe
+				}
+				x := planner.Col(a.col)
+				in := planner.Call(planner.OpAnd,
+					planner.Call(planner.OpGe, x, planner.Lit(planner.Value{Kind: planner.KindFloat, Float: a.edges[i]})),
+					planner.Call(upper, x, planner.Lit(planner.Value{Kind: planner.KindFloat, Float: a.edges[i+1]})))
+				r.b.WriteString("count(")
+				if err := r.expr(planner.Call(planner.OpCase, in, planner.Lit(planner.Value{Kind: planner.KindInt, Int: 1}))); err != nil {
+					return err
+				}
+				r.b.WriteString(") AS ")
+				if err := r.ident(a.binCol(i)); err != nil {
+					return err
+				}
+			}
+			continue
 		}
 		r.b.WriteString(" AS ")
 		if err := r.ident(a.col); err != nil {
