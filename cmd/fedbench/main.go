@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,9 @@ func main() {
 	flag.IntVar(&o.B5Groups, "b5-groups", o.B5Groups, "B5 result groups")
 	flag.IntVar(&o.B6Clients, "b6-clients", o.B6Clients, "B6 concurrent clients")
 	flag.DurationVar(&o.B6Duration, "b6-duration", o.B6Duration, "B6 duration")
+	flag.IntVar(&o.B8Reps, "b8-reps", o.B8Reps, "B8 runs of each DP query per epsilon")
+	flag.IntVar(&o.B8OverheadRowsPerSite, "b8-overhead-rows", o.B8OverheadRowsPerSite, "B8 overhead: B1 rows per site")
+	flag.IntVar(&o.B8OverheadReps, "b8-overhead-reps", o.B8OverheadReps, "B8 overhead repetitions per query")
 	flag.BoolVar(&o.Profile, "profile", o.Profile, "write CPU profiles of B1's slowest query and B3")
 	flag.Parse()
 	if *small {
@@ -67,6 +71,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fedbench:", err)
 		os.Exit(1)
+	}
+	if len(o.Only) > 0 {
+		// The results file keeps the benchmarks this run did not repeat.
+		if err := r.KeepPrevious(filepath.Join(o.OutDir, *name+".json")); err != nil {
+			fmt.Fprintln(os.Stderr, "fedbench:", err)
+			os.Exit(1)
+		}
 	}
 	if err := r.WriteFiles(o.OutDir, *name); err != nil {
 		fmt.Fprintln(os.Stderr, "fedbench:", err)

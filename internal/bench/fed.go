@@ -20,6 +20,7 @@ import (
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/agent"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/internal/credential"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -54,9 +55,25 @@ type federation struct {
 	errs   []error
 }
 
+// fedConfig changes what startFederationWith starts; the zero value is
+// every benchmark's federation (default policy, static token, no DP).
+type fedConfig struct {
+	// loadPolicy replaces the built-in default bundle at every site.
+	loadPolicy func(ctx context.Context) (*policy.Policy, error)
+	// verifier makes every site verify the analyst's credential, which
+	// the analyst then carries, and keep a privacy-budget ledger in work.
+	verifier   *credential.Verifier
+	credential string
+}
+
 // startFederation issues certificates in work/certs, starts one agent per
 // site and a coordinator, and returns once all serve.
 func startFederation(ctx context.Context, e *env, work string, sites []siteSpec) (*federation, error) {
+	return startFederationWith(ctx, e, work, sites, fedConfig{})
+}
+
+// startFederationWith is startFederation with fc's changes.
+func startFederationWith(ctx context.Context, e *env, work string, sites []siteSpec, fc fedConfig) (*federation, error) {
 	names := make([]string, len(sites))
 	for i, s := range sites {
 		names[i] = s.name
@@ -83,20 +100,27 @@ func startFederation(ctx context.Context, e *env, work string, sites []siteSpec)
 		}
 		auditPath := filepath.Join(work, "audit-site-"+s.name+".log")
 		f.audits = append(f.audits, auditPath)
-		a, err := agent.New(agent.Config{
+		loadPolicy := fc.loadPolicy
+		if loadPolicy == nil {
+			loadPolicy = func(ctx context.Context) (*policy.Policy, error) { return policy.LoadDefault(ctx, e.log) }
+		}
+		acfg := agent.Config{
 			Site:                s.name,
 			Listener:            lis,
 			Identity:            src,
 			AllowedCoordinators: []spiffeid.ID{coordID},
 			OpenEngine:          s.open,
-			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
-				return policy.LoadDefault(ctx, e.log)
-			},
-			AuditPath:    auditPath,
-			QueryTimeout: 10 * time.Minute,
-			Logger:       e.log,
-			Ready:        func(net.Addr) { ready <- nil },
-		})
+			LoadPolicy:          loadPolicy,
+			AuditPath:           auditPath,
+			QueryTimeout:        10 * time.Minute,
+			Logger:              e.log,
+			Ready:               func(net.Addr) { ready <- nil },
+		}
+		if fc.verifier != nil {
+			acfg.AnalystVerifier = fc.verifier
+			acfg.LedgerPath = filepath.Join(work, "ledger-site-"+s.name)
+		}
+		a, err := agent.New(acfg)
 		if err != nil {
 			f.stop()
 			return nil, err
@@ -120,7 +144,7 @@ func startFederation(ctx context.Context, e *env, work string, sites []siteSpec)
 		return nil, err
 	}
 	f.token = "bench-token"
-	f.analyst = coordinator.Analyst{ID: "bench", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}
+	f.analyst = coordinator.Analyst{ID: "bench", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token), Credential: fc.credential}
 	auditPath := filepath.Join(work, "audit-coordinator.log")
 	f.audits = append(f.audits, auditPath)
 	c, err := coordinator.New(coordinator.Config{

@@ -15,7 +15,7 @@ import (
 // Options sizes the benchmarks. Defaults are the issue's full sizes;
 // Small returns sizes for a quick check.
 type Options struct {
-	Only    []string `json:"only,omitempty"` // benchmark IDs to run (B1..B6); empty = all
+	Only    []string `json:"only,omitempty"` // benchmark IDs to run (B1..B6, B8); empty = all
 	OutDir  string   `json:"-"`              // results directory
 	WorkDir string   `json:"-"`              // generated data (kept between runs) and scratch
 	// SiteAgentBin is the site-agent binary B4 starts; built if empty.
@@ -36,6 +36,13 @@ type Options struct {
 	B5Reps        int           `json:"b5_reps"`
 	B6Clients     int           `json:"b6_clients"`
 	B6Duration    time.Duration `json:"b6_duration_ns"`
+	// B8Groups is how many areas of 100, 1,000 and 10,000 persons B8's
+	// people table has (one row per person).
+	B8Groups [3]int `json:"b8_groups"`
+	B8Reps   int    `json:"b8_reps"`
+	// B8OverheadRowsPerSite sizes the B1 data B8 times DP against exact on.
+	B8OverheadRowsPerSite int `json:"b8_overhead_rows_per_site"`
+	B8OverheadReps        int `json:"b8_overhead_reps"`
 	// Profile writes CPU profiles (B1's slowest query, B3) into OutDir.
 	Profile bool `json:"profile"`
 }
@@ -56,7 +63,12 @@ func Defaults() Options {
 		B5Reps:        7,
 		B6Clients:     32,
 		B6Duration:    30 * time.Second,
-		Profile:       true,
+		// 100,000 + 300,000 + 600,000 = 1,000,000 persons and rows.
+		B8Groups:              [3]int{1000, 300, 60},
+		B8Reps:                5,
+		B8OverheadRowsPerSite: 1_000_000,
+		B8OverheadReps:        5,
+		Profile:               true,
 	}
 }
 
@@ -68,6 +80,8 @@ func (o Options) Small() Options {
 	o.B4Agents, o.B4Runs = []int{1, 3}, 20
 	o.B5Groups, o.B5Reps = 20_000, 2
 	o.B6Clients, o.B6Duration = 4, time.Second
+	o.B8Groups, o.B8Reps = [3]int{20, 3, 1}, 2
+	o.B8OverheadRowsPerSite, o.B8OverheadReps = 20_000, 2
 	return o
 }
 
@@ -84,6 +98,7 @@ var all = []benchmark{
 	{"B4", "fan-out to N site-agent processes", "p99 < 100 ms at 100 agents", runB4},
 	{"B5", "Flight result transfer (1M groups, one site)", "≥ 1 GB/s and ≥ 0.5 × bare arrow-go Flight", runB5},
 	{"B6", "sustained load (concurrent clients, durable audit)", "≥ 500 queries/s on 2 cores", runB6},
+	{"B8", "differential privacy: accuracy by ε and group size, overhead", "COUNT and SUM of areas of ≥ 1,000 persons within 2% in 95% of runs at ε = 1; DP / exact ≤ 1.2", runB8},
 }
 
 // IDs lists the benchmark IDs in run order.

@@ -2,11 +2,13 @@ package bench
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,6 +43,47 @@ type Bench struct {
 	Notes []string       `json:"notes,omitempty"`
 	Load  string         `json:"load_average"`
 	Secs  float64        `json:"seconds"`
+	// FromRun is set on a benchmark kept from an earlier run's results
+	// file (see KeepPrevious): when that run started.
+	FromRun *time.Time `json:"from_run,omitempty"`
+}
+
+// KeepPrevious adds to r, in run order, the benchmarks of the results file
+// path (an earlier run) that r did not run, marked with that run's start,
+// so that running one benchmark does not drop the others' figures. A
+// missing file keeps nothing.
+func (r *Report) KeepPrevious(path string) error {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("previous results: %w", err)
+	}
+	var prev Report
+	if err := json.Unmarshal(raw, &prev); err != nil {
+		return fmt.Errorf("previous results %s: %w", path, err)
+	}
+	ran := map[string]bool{}
+	for _, b := range r.Benchmarks {
+		ran[b.ID] = true
+	}
+	for _, b := range prev.Benchmarks {
+		if ran[b.ID] {
+			continue
+		}
+		if b.FromRun == nil {
+			started := prev.Started
+			b.FromRun = &started
+		}
+		r.Benchmarks = append(r.Benchmarks, b)
+	}
+	order := map[string]int{}
+	for i, id := range IDs() {
+		order[id] = i
+	}
+	slices.SortStableFunc(r.Benchmarks, func(a, b *Bench) int { return order[a.ID] - order[b.ID] })
+	return nil
 }
 
 // Table is a titled result table.
@@ -103,6 +146,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		r.Started.UTC().Format(time.RFC3339), r.Finished.UTC().Format("15:04:05Z"), r.CPUs, r.GoVersion, r.LoadBefore, r.LoadAfter)
 	for _, b := range r.Benchmarks {
 		fmt.Fprintf(w, "## %s — %s\n\n", b.ID, b.Title)
+		if b.FromRun != nil {
+			fmt.Fprintf(w, "From the run of %s (not rerun this time).\n\n", b.FromRun.UTC().Format(time.RFC3339))
+		}
 		fmt.Fprintf(w, "Target: %s. Status: **%s**", b.Target, b.Status)
 		if b.Load != "" {
 			fmt.Fprintf(w, "; load average at end %s; %.0f s", b.Load, b.Secs)

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/fedmesh/fedmesh/planner"
@@ -101,6 +102,9 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 			bounds, ok := b.Clamp[a.Name]
 			if !ok {
 				return fmt.Errorf("%s output %q has no clamp bounds", a.Agg.Func, a.Name)
+			}
+			if err := checkClamp(a.Name, bounds); err != nil {
+				return err
 			}
 			ba.expr = clampExpr(a.Agg.Arg, bounds)
 			if c := b.Center[a.Name]; c != 0 {
@@ -338,6 +342,16 @@ func (r *renderer) identList(names []string, sep string) error {
 		if err := r.ident(n); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkClamp refuses bounds that would not bound anything: a NaN or
+// infinite bound, or a lower bound above the upper one.
+func checkClamp(name string, bounds [2]float64) error {
+	lo, hi := bounds[0], bounds[1]
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || lo > hi {
+		return fmt.Errorf("clamp bounds [%v, %v] of output %q must be finite with lower <= upper", lo, hi, name)
 	}
 	return nil
 }
