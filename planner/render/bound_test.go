@@ -146,8 +146,8 @@ func TestRenderBoundedRefuses(t *testing.T) {
 		{"clamp bound NaN", func(_ *planner.SubPlan, b *planner.Bound) { b.Clamp["a1"] = [2]float64{math.NaN(), 1} }, nil, `must be finite`},
 		{"min", addAgg(planner.AggMin), nil, `aggregate min cannot be computed with bounded contributions`},
 		{"max", addAgg(planner.AggMax), nil, `aggregate max cannot be computed with bounded contributions`},
-		{"distinct sketch", addAgg(planner.AggHLL), nil, `aggregate hll cannot be computed`},
-		{"quantile sketch", addAgg(planner.AggQuantileSketch), nil, `aggregate quantile_sketch cannot be computed`},
+		{"distinct sketch of a column other than the unit", addAgg(planner.AggHLL), nil, `counts only the privacy unit`},
+		{"quantile sketch without histogram bins", addAgg(planner.AggQuantileSketch), nil, `needs clamp bounds and a number of histogram bins`},
 		{"rows plan", func(sp *planner.SubPlan, _ *planner.Bound) {
 			sp.Kind, sp.GroupBy, sp.CountColumn = planner.KindRows, nil, ""
 			sp.Aggs = []planner.OutputColumn{{Name: "p0", Expr: planner.Col("amount")}}
