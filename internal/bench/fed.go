@@ -89,6 +89,7 @@ func startFederation(ctx context.Context, e *env, work string, sites []siteSpec)
 			Identity:            src,
 			AllowedCoordinators: []spiffeid.ID{coordID},
 			OpenEngine:          s.open,
+			Tables:              []string{"sales", "products"}, // the bench's tables (b1 has both, the others sales)
 			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
 				return policy.LoadDefault(ctx, e.log)
 			},
