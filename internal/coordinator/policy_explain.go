@@ -56,6 +56,9 @@ func (c *Coordinator) PolicyExplain(ctx context.Context, an Analyst, sql, purpos
 	for _, sp := range planner.Split(q, names, meta) {
 		plans[sp.Site] = sp
 	}
+	if err := checkLimits(plans); err != nil {
+		return nil, err
+	}
 	ex := &PolicyExplanation{QueryID: qid, Sites: c.client.Explain(ctx, plans)}
 
 	rec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventQuery, QueryID: qid, Analyst: an.ID,
