@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/fedmesh/fedmesh/flight"
-	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/internal/review"
+	"github.com/fedmesh/fedmesh/planner"
 )
 
 // checkLimits refuses plans that break one of the planner's size limits

@@ -29,7 +29,9 @@ func offlineCoordinator(t *testing.T) *Coordinator {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = alog.Close() })
-	noCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return nil, errors.New("no certificate in this test") }
+	noCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		return nil, errors.New("no certificate in this test")
+	}
 	client, err := flight.NewClient([]flight.Target{{Site: "a", Addr: "127.0.0.1:1", TLS: &tls.Config{GetClientCertificate: noCert}}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -31,6 +31,10 @@ type Answer struct {
 	// Privacy is present when a site answered with differential privacy:
 	// the noise per column and what each site charged.
 	Privacy *PrivacyAnswer `json:"privacy,omitempty"`
+	// Suppressed is set when every site withheld the only group of a
+	// global aggregate (no GROUP BY): the one row's values are NULL because
+	// they are unknown, not zero. Absent otherwise.
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -170,6 +174,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	if ans.Rows == nil {
 		ans.Rows = [][]any{}
 	}
+	withholdGlobal(q, results, ans)
 	return ans, nil
 }
 

@@ -28,7 +28,10 @@ type answer struct {
 	Sites            []siteStatus `json:"sites"`
 	SuppressedGroups int64        `json:"suppressed_groups"`
 	Approximate      []approxNote `json:"approximate"`
-	Error            *answerError `json:"error"`
+	// Suppressed: every site withheld a global aggregate; its values are
+	// NULL because unknown, not zero.
+	Suppressed bool         `json:"suppressed"`
+	Error      *answerError `json:"error"`
 }
 
 // approxNote says that a column is a sketch estimate, and how close.
@@ -105,6 +108,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *format == "csv" {
 		// The notes go to stderr so the CSV stays machine-readable.
 		writeApprox(stderr, &ans)
+		writeSuppressed(stderr, &ans)
 		return writeCSV(stdout, &ans)
 	}
 	return writeTable(stdout, &ans)
@@ -222,6 +226,9 @@ func writeTable(w io.Writer, ans *answer) error {
 		cells := make([]string, len(row))
 		for i, v := range row {
 			cells[i] = cell(v)
+			if ans.Suppressed && v == nil {
+				cells[i] = "(suppressed)"
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
@@ -235,7 +242,15 @@ func writeTable(w io.Writer, ans *answer) error {
 	fmt.Fprintf(w, "(%d rows; %d groups suppressed by site policy [%s]; query %s)\n",
 		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
 	writeApprox(w, ans)
+	writeSuppressed(w, ans)
 	return nil
+}
+
+// writeSuppressed says why a global aggregate shows no values.
+func writeSuppressed(w io.Writer, ans *answer) {
+	if ans.Suppressed {
+		fmt.Fprintln(w, "suppressed: every site withheld this aggregate (too few rows for its policy); the values are unknown, not zero")
+	}
 }
 
 // writeApprox lists the approximate columns (marked ~ in the table) with
