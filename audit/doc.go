@@ -47,6 +47,9 @@
 // federation. Together they catch what the chain alone cannot: the newest
 // records cut off (a head names a seq past the end: truncated) and a file
 // rewritten with fresh hashes (a head's hash no longer matches: head).
+// VerifyFederation also reports each site export whose query id no given
+// coordinator log records (orphan): a site answered someone other than the
+// coordinators whose logs were given.
 // A head kept only in the log itself goes with the log; the heads the
 // coordinator keeps are the ones a site cannot take back.
 //

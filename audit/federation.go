@@ -63,7 +63,12 @@ func (g *logGroup) name() string {
 // log may be given in any order; they are chained oldest first); every
 // site head the coordinator recorded with a query is checked against that
 // site's log: the record with that seq must be there with that hash, and a
-// head past the end of the site's log is truncation. keys may be nil.
+// head past the end of the site's log is truncation. When a coordinator log
+// is given, every export in a site's log must be for a query a coordinator
+// record names; one that is not (a site asked directly, with a
+// coordinator's certificate) is a ProblemOrphan in that site's report. A
+// query still running when the logs were copied can show as one too: its
+// coordinator record is written after the sites export. keys may be nil.
 func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
 	groups := map[string]*logGroup{}
 	var order []string
@@ -87,15 +92,22 @@ func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
 		g.entries = append(g.entries, es)
 	}
 
-	// What the coordinator saw of each site.
+	// What the coordinator saw of each site, and which queries it
+	// recorded.
 	held := map[string][]ExternalHead{}
+	queries := map[string]bool{}
+	haveCoordinator := false
 	for _, k := range order {
 		g := groups[k]
 		if g.component != ComponentCoordinator {
 			continue
 		}
+		haveCoordinator = true
 		for i, es := range g.entries {
 			for _, e := range es {
+				if e.event == EventQuery && e.queryID != "" {
+					queries[e.queryID] = true
+				}
 				for _, so := range e.siteHeads {
 					held[so.Site] = append(held[so.Site], ExternalHead{
 						Head: *so.Head,
@@ -125,6 +137,9 @@ func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
 		}
 		r := verifyEntries(g.files, all, opts)
 		r.Path = g.name() + " (" + strings.Join(g.files, " + ") + ")"
+		if g.component == ComponentSiteAgent && haveCoordinator {
+			r.Problems = append(r.Problems, orphanExports(g.site, all, queries)...)
+		}
 		fr.Logs = append(fr.Logs, r)
 	}
 	var missing []string
@@ -134,10 +149,29 @@ func VerifyFederation(paths []string, keys Keyring) (*FederationReport, error) {
 			fr.Notes = append(fr.Notes, fmt.Sprintf("the coordinator holds %d signed heads of site %s, but no log of site %s was given: not cross-checked", len(hs), site, site))
 		}
 	}
+	if !haveCoordinator {
+		fr.Notes = append(fr.Notes, "no coordinator log was given: site exports were not matched to coordinator queries")
+	}
 	sort.Strings(missing)
 	sort.Strings(fr.Notes)
 	fr.Unchecked = missing
 	return fr, nil
+}
+
+// orphanExports reports each export in a site's log whose query id no
+// coordinator record names: the site answered a ticket the coordinator
+// never recorded sending (someone asked it directly with a coordinator's
+// certificate, or the coordinator's record is gone).
+func orphanExports(site string, es []entry, queries map[string]bool) []Problem {
+	var out []Problem
+	for _, e := range es {
+		if e.kind != lineOK || e.event != EventExport || queries[e.queryID] {
+			continue
+		}
+		out = append(out, Problem{File: e.file, Line: e.line, Seq: e.seq, Kind: ProblemOrphan,
+			Detail: fmt.Sprintf("site %s exported results for query %q, but no coordinator log given records that query", site, e.queryID)})
+	}
+	return out
 }
 
 // owner is the component and site of the first readable record.

@@ -123,3 +123,56 @@ func TestVerifyFederationCrossChecksSites(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyFederationReportsOrphanExports: an export a site made for a
+// query no coordinator log records (a site asked directly with the
+// coordinator's certificate) fails the federation's verification, naming
+// the site, the seq and the query id; a mere decision does not.
+func TestVerifyFederationReportsOrphanExports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	paths, keys := federation(t, dir)
+	l, err := Open(paths[1], Options{Component: ComponentSiteAgent, Site: "a", Now: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	orphan, _, err := l.Append(ctx, Record{Event: EventExport, QueryID: "direct-1", Analyst: "mallory", Decision: DecisionAllow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Append(ctx, Record{Event: EventDecision, QueryID: "direct-2", Analyst: "mallory", Decision: DecisionDeny}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	fr, err := VerifyFederation(paths, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.OK() {
+		t.Fatal("a federation with an orphan export verifies clean")
+	}
+	var got []Problem
+	for _, r := range fr.Logs {
+		got = append(got, r.Problems...)
+	}
+	want := []Problem{{File: paths[1], Seq: orphan.Seq, Kind: ProblemOrphan}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Problem{}, "Line", "Detail")); diff != "" {
+		t.Fatalf("problems (-want +got):\n%s", diff)
+	}
+	if d := got[0].Detail; !strings.Contains(d, "site a") || !strings.Contains(d, `"direct-1"`) {
+		t.Errorf("detail %q does not name the site and the query", d)
+	}
+
+	// Without the coordinator's log nothing can be matched: a note says so.
+	fr, err = VerifyFederation(paths[1:], keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fr.OK() || !strings.Contains(strings.Join(fr.Notes, "\n"), "no coordinator log was given") {
+		t.Errorf("site logs alone: ok=%v notes=%v, want ok with a note", fr.OK(), fr.Notes)
+	}
+}

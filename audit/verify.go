@@ -20,6 +20,7 @@ const (
 	ProblemTruncated ProblemKind = "truncated" // a signed head names a record past the end of the log
 	ProblemSignature ProblemKind = "signature" // a signed head does not verify
 	ProblemHead      ProblemKind = "head"      // a signed head disagrees with the record it names
+	ProblemOrphan    ProblemKind = "orphan"    // a site exported for a query no given coordinator log records (VerifyFederation)
 )
 
 // Problem is one finding of VerifyFile, located by 1-based line number and

@@ -23,6 +23,19 @@ const MaxTicketSize = 1 << 20
 // ErrTicketTooLarge is returned (wrapped) for a ticket over MaxTicketSize.
 var ErrTicketTooLarge = errors.New("ticket exceeds 1 MiB")
 
+// TicketSizeError is EncodeTicket's error for a ticket over MaxTicketSize;
+// it wraps ErrTicketTooLarge.
+type TicketSizeError struct {
+	Size int // bytes
+}
+
+func (e *TicketSizeError) Error() string {
+	return fmt.Sprintf("%v: the ticket is %d bytes, over the limit MaxTicketSize = %d bytes", ErrTicketTooLarge, e.Size, MaxTicketSize)
+}
+
+// Unwrap returns ErrTicketTooLarge.
+func (e *TicketSizeError) Unwrap() error { return ErrTicketTooLarge }
+
 // EncodeTicket serialises a sub-plan into Flight ticket bytes. Op and
 // function names are copied as they are; the site validates them. It fails on
 // a plan that cannot be represented faithfully (unknown literal kind, an
@@ -45,7 +58,7 @@ func EncodeTicket(sp *planner.SubPlan) ([]byte, error) {
 		return nil, fmt.Errorf("encode ticket for query %q site %q: %w", sp.QueryID, sp.Site, err)
 	}
 	if len(b) > MaxTicketSize {
-		return nil, fmt.Errorf("encode ticket for query %q site %q: %d bytes: %w", sp.QueryID, sp.Site, len(b), ErrTicketTooLarge)
+		return nil, fmt.Errorf("encode ticket for query %q site %q: %w", sp.QueryID, sp.Site, &TicketSizeError{Size: len(b)})
 	}
 	return b, nil
 }

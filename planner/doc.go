@@ -2,7 +2,8 @@
 // logical Query a coordinator builds, the SubPlan it sends each site (the
 // wire contract flight encodes), the MergePlan it keeps, and the operations
 // on them that need no SQL text: splitting a query into one SubPlan per
-// site (Split, Participants), checking a sub-plan (Validate, and the Expr
+// site (Split, Participants), checking a sub-plan (Validate, CheckLimits
+// with the size limits both sides enforce, and the Expr
 // checks CastTarget, CheckLikePattern, DivisionOK, ExtractField, TruncUnit)
 // and mapping logical to physical names per site (Catalog, ToPhysical).
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
@@ -14,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/privacy/dp"
+	"github.com/fedmesh/fedmesh/privacy/guard"
 	"github.com/fedmesh/fedmesh/privacy/ledger"
 )
 
@@ -44,6 +46,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Listener == nil && cfg.Listen == "" {
 		errs = append(errs, errors.New("listen address must be set"))
 	}
+	if len(logicalTables(cfg.Tables, cfg.Catalog)) == 0 {
+		errs = append(errs, errors.New("tables must be set: a site serves only the tables it declares"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("site agent config: %w", err)
 	}
@@ -55,6 +60,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.GuardPath == "" {
+		cfg.GuardPath = filepath.Join(filepath.Dir(cfg.AuditPath), "site-"+cfg.Site+".guard")
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
 }
@@ -125,6 +133,16 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 		h.ledger = led
 	}
+	g, err := guard.Open(a.cfg.GuardPath, guard.Options{})
+	if err != nil {
+		return fmt.Errorf("open replay guard: %w", err)
+	}
+	defer func() {
+		if err := g.Close(); err != nil {
+			a.log.Error("close replay guard", logkey.Err, err)
+		}
+	}()
+	h.intake = intake{tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), guard: g}
 	creds, err := a.serverCredentials(ctx, alog)
 	if err != nil {
 		return err

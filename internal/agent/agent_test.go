@@ -70,6 +70,7 @@ func TestAgentStopsWhenItsIdentityFails(t *testing.T) {
 			return enginebridge.OpenDuckDB(ctx, enginebridge.DuckDBConfig{Tables: []enginebridge.TableSource{{Name: "sales", Format: "csv", Path: csv}}}, logger)
 		},
 		LoadPolicy: func(ctx context.Context) (*policy.Policy, error) { return policy.LoadDefault(ctx, logger) },
+		Tables:     []string{"sales"},
 		AuditPath:  auditPath,
 		Logger:     logger,
 		Ready:      func(net.Addr) { close(served) },

@@ -71,6 +71,10 @@ type Config struct {
 	// LedgerPath is the site's privacy-budget ledger (privacy/ledger);
 	// default: site-<name>.ledger beside the audit log.
 	LedgerPath string
+	// GuardPath is the site's replay guard (privacy/guard), which refuses
+	// a query id presented twice; default: site-<name>.guard beside the
+	// audit log (FromFile: in state_dir, beside the ledger).
+	GuardPath string
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -124,6 +128,7 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		},
 		AuditPath:     f.Audit.Path,
 		LedgerPath:    ledgerPath(f),
+		GuardPath:     guardPath(f),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
 		Logger:        logger,
@@ -132,9 +137,17 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 
 // ledgerPath is where the site keeps its privacy-budget ledger.
 func ledgerPath(f *config.Agent) string {
-	dir := f.StateDir
-	if dir == "" {
-		dir = filepath.Dir(f.Audit.Path)
+	return filepath.Join(stateDir(f), "site-"+f.Site+".ledger")
+}
+
+// guardPath is where the site keeps its replay guard.
+func guardPath(f *config.Agent) string {
+	return filepath.Join(stateDir(f), "site-"+f.Site+".guard")
+}
+
+func stateDir(f *config.Agent) string {
+	if f.StateDir == "" {
+		return filepath.Dir(f.Audit.Path)
 	}
-	return filepath.Join(dir, "site-"+f.Site+".ledger")
+	return f.StateDir
 }

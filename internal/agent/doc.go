@@ -7,7 +7,13 @@
 //
 // It implements the per-sub-plan pipeline
 //
-//	validate → policy → render → engine → enforce obligations → audit (fsync) → export
+//	validate → admit → policy → render → engine → enforce obligations → audit (fsync) → export
+//
+// where admit (intake.go) refuses what no policy should have to see: a
+// table the site does not declare (a site declaring none serves nothing),
+// a plan over planner.CheckLimits, "${" in a name, a missing or far
+// deadline, and — for a run, not a dry run — a query id already presented
+// (the durable replay guard, privacy/guard, in site-<name>.guard).
 //
 // and the two Flight actions beside it: a policy dry run (explain: the
 // decision and the engine SQL, nothing runs) and the site's logical

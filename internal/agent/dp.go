@@ -126,7 +126,7 @@ func (h *handler) debit(ctx context.Context, sp *planner.SubPlan, q *dpQuery, re
 		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{fmt.Sprintf("fedmesh.dp_budget: site %s: %v", h.site, err)}
 		return ch, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 	case errors.Is(err, ledger.ErrDuplicateCharge):
-		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{fmt.Sprintf("fedmesh.replay: site %s already answered query %s; a query id is charged and answered once", h.site, sp.QueryID)}
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{replayReason(h.site, sp.QueryID)}
 		return ch, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 	case err != nil:
 		rec.Decision, rec.Error = audit.DecisionError, err.Error()

@@ -42,6 +42,9 @@ func (h *handler) explain(ctx context.Context, sp *planner.SubPlan, rec *audit.R
 		rec.Decision, rec.Error = audit.DecisionError, err.Msg
 		return nil, err
 	}
+	if err := h.admit(ctx, sp, rec, false); err != nil {
+		return nil, err
+	}
 	verified, verr := h.verifyAnalyst(ctx, sp, rec)
 	if verr != nil {
 		var denied *flight.DeniedError

@@ -103,6 +103,7 @@ func TestExplainShowsPhysicalSQL(t *testing.T) {
 	}
 	h, auditPath := newTestHandler(t, policy.NewHolder(def, nil))
 	h.catalog = planner.Catalog{"orders": {Physical: "sales", Columns: map[string]string{"geo": "region"}}}
+	h.intake.tables = logicalTables([]string{"sales"}, h.catalog)
 	plan := func() *planner.SubPlan {
 		sp := salesByRegion()
 		sp.Table, sp.GroupBy[0].Expr = "orders", planner.Col("geo")

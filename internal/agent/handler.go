@@ -41,6 +41,9 @@ type handler struct {
 	// ledger keeps analysts' privacy budgets; noise draws the DP noise.
 	ledger budgetLedger
 	noise  policy.NoiseSource
+	// intake admits sub-plans: declared tables, size limits, deadline,
+	// replay guard (intake.go).
+	intake intake
 }
 
 // engineRun is engine SQL ready to run.
@@ -94,6 +97,9 @@ func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPl
 
 func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (*flight.Result, error) {
 	if err := h.checkAddressed(sp); err != nil {
+		return nil, err
+	}
+	if err := h.admit(ctx, sp, rec, true); err != nil {
 		return nil, err
 	}
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/fedmesh/fedmesh/audit"
@@ -19,6 +20,7 @@ import (
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
+	"github.com/fedmesh/fedmesh/privacy/guard"
 )
 
 // obligationsBundle allows aggregates with a consent row filter, a minimum
@@ -100,16 +102,24 @@ func newTestHandler(t *testing.T, pol evaluator) (*handler, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = alog.Close() })
+	g, err := guard.Open(filepath.Join(dir, "site-a.guard"), guard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Close() })
 	return &handler{
 		site: "a", engine: eng, dialect: dialect, policy: pol, audit: alog,
 		timeout: 30 * time.Second, slots: make(chan struct{}, 2), log: logger,
+		intake: intake{tables: []string{"sales"}, guard: g},
 	}, auditPath
 }
 
-// salesByRegion is SELECT region, SUM(amount), COUNT(*) FROM sales GROUP BY region.
+// salesByRegion is SELECT region, SUM(amount), COUNT(*) FROM sales GROUP BY region,
+// with a new query id each time (a site answers a query id once).
 func salesByRegion() *planner.SubPlan {
 	return &planner.SubPlan{
-		Version: planner.PlanVersion, QueryID: "q-obl", Analyst: "alice", Roles: []string{"analyst"},
+		Version: planner.PlanVersion, QueryID: "q-obl-" + uuid.NewString(), Deadline: time.Now().Add(time.Minute),
+		Analyst: "alice", Roles: []string{"analyst"},
 		Purpose: "test", Site: "a", Kind: planner.KindAggregate, Table: "sales",
 		GroupBy: []planner.OutputColumn{{Name: "g0", Expr: planner.Col("region")}},
 		Aggs: []planner.OutputColumn{

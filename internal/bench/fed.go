@@ -110,6 +110,7 @@ func startFederationWith(ctx context.Context, e *env, work string, sites []siteS
 			Identity:            src,
 			AllowedCoordinators: []spiffeid.ID{coordID},
 			OpenEngine:          s.open,
+			Tables:              []string{"sales", "products", "people"}, // the bench's tables (b1 has sales and products, b8 people)
 			LoadPolicy:          loadPolicy,
 			AuditPath:           auditPath,
 			QueryTimeout:        10 * time.Minute,

@@ -11,6 +11,8 @@ const (
 	CodeParseError      ErrorCode = "parse_error"     // the SQL is not one fedmesh can run
 	CodeUnknownTable    ErrorCode = "unknown_table"   // no site holds the query's table
 	CodeUnknownColumn   ErrorCode = "unknown_column"  // a site described the table without a column the query uses
+	CodePlanTooLarge    ErrorCode = "plan_too_large"  // a sub-plan breaks a size limit (planner/limits.go, flight.MaxTicketSize); nothing was sent
+	CodeForbidden       ErrorCode = "forbidden"       // the caller's roles do not allow this endpoint
 	CodePolicyDenied    ErrorCode = "policy_denied"   // a site's policy or the coordinator's refused the query
 	CodeSiteFailed      ErrorCode = "site_failed"     // a site could not be asked or failed to answer
 	CodeTimeout         ErrorCode = "timeout"         // a site did not answer before the query's deadline

@@ -66,6 +66,9 @@ func (c *Coordinator) PolicyExplainWith(ctx context.Context, an Analyst, sql, pu
 		sp.Credential, sp.Privacy = an.Credential, opts.Privacy
 		plans[sp.Site] = sp
 	}
+	if err := checkLimits(plans); err != nil {
+		return nil, err
+	}
 	ex := &PolicyExplanation{QueryID: qid, Sites: c.client.Explain(ctx, plans)}
 
 	rec := audit.Record{Component: audit.ComponentCoordinator, Event: audit.EventQuery, QueryID: qid, Analyst: an.ID,

@@ -31,6 +31,10 @@ type Answer struct {
 	// Privacy is present when a site answered with differential privacy:
 	// the noise per column and what each site charged.
 	Privacy *PrivacyAnswer `json:"privacy,omitempty"`
+	// Suppressed is set when every site withheld the only group of a
+	// global aggregate (no GROUP BY): the one row's values are NULL because
+	// they are unknown, not zero. Absent otherwise.
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -96,6 +100,10 @@ func (c *Coordinator) QueryWith(ctx context.Context, an Analyst, sql, purpose st
 }
 
 func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, purpose string, opts QueryOptions, rec *audit.Record) (*Answer, error) {
+	if !dataQueryAllowed(an) {
+		return nil, &QueryError{HTTPStatus: http.StatusForbidden, Code: CodeForbidden,
+			Message: fmt.Sprintf("analyst %q holds only the auditor role, which reads the audit trail (/audit/) but runs no data queries; ask for an analyst role", an.ID)}
+	}
 	q, names, lacking, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -110,6 +118,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		// it itself; the coordinator's word on who asks is not enough.
 		sp.Credential, sp.Privacy = an.Credential, opts.Privacy
 		plans[sp.Site] = sp
+	}
+	if err := checkLimits(plans); err != nil {
+		return nil, err
 	}
 
 	results, err := c.client.FanOut(ctx, plans)
@@ -163,6 +174,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 	if ans.Rows == nil {
 		ans.Rows = [][]any{}
 	}
+	withholdGlobal(q, results, ans)
 	return ans, nil
 }
 
@@ -212,6 +224,9 @@ func (c *Coordinator) siteNames() []string {
 // siteFailure turns a fan-out error into what the analyst sees, naming the
 // site that failed first.
 func (c *Coordinator) siteFailure(err error, rec *audit.Record) error {
+	if qe := planTooLarge(err); qe != nil {
+		return qe
+	}
 	var se *flight.SiteError
 	if !errors.As(err, &se) {
 		return &QueryError{HTTPStatus: http.StatusBadGateway, Code: CodeSiteFailed, Message: err.Error()}

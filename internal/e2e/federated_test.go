@@ -85,6 +85,9 @@ func TestFederatedAnswersMatchDuckDB(t *testing.T) {
 				if total > 0 {
 					sawSuppression = true
 				}
+				if w := withheldEverywhere(c, sites3, wantSupp); got.Suppressed != w {
+					t.Errorf("suppressed = %v, want %v (a global aggregate every site withheld)", got.Suppressed, w)
+				}
 				if len(got.Sites) != 3 {
 					t.Errorf("sites = %+v, want a, b and c", got.Sites)
 				}

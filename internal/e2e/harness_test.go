@@ -343,7 +343,9 @@ type response struct {
 		SuppressedGroups int64  `json:"suppressed_groups"`
 	} `json:"sites"`
 	SuppressedGroups int64 `json:"suppressed_groups"`
-	Error            *struct {
+	// Suppressed: every site withheld a global aggregate (values NULL).
+	Suppressed bool `json:"suppressed"`
+	Error      *struct {
 		Code     string   `json:"code"`
 		Message  string   `json:"message"`
 		Site     string   `json:"site"`

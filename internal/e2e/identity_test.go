@@ -93,6 +93,7 @@ func startIdentityFederation(t *testing.T, opts idFedOptions) *idFed {
 				return enginebridge.OpenDuckDB(ctx, enginebridge.DuckDBConfig{Tables: tables, Threads: 1}, logger)
 			},
 			LoadPolicy:   func(ctx context.Context) (*policy.Policy, error) { return policy.Load(ctx, bundle, logger) },
+			Tables:       []string{"sales", "customers"},
 			AuditPath:    auditPath,
 			QueryTimeout: 30 * time.Second,
 			Logger:       logger,

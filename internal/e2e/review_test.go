@@ -90,6 +90,7 @@ func startAuditFederation(t *testing.T) *auditFederation {
 				return enginebridge.OpenDuckDB(ctx, enginebridge.DuckDBConfig{Tables: tables, Threads: 1}, logger)
 			},
 			LoadPolicy:   func(ctx context.Context) (*policy.Policy, error) { return policy.Load(ctx, bundle, logger) },
+			Tables:       []string{"sales", "customers"},
 			AuditPath:    auditPath,
 			AuditOptions: audit.Options{Signer: signer("site-" + s), SignEvery: 5},
 			QueryTimeout: 30 * time.Second,

@@ -97,6 +97,34 @@ func TestAuditVerifyFederation(t *testing.T) {
 	}
 }
 
+// TestAuditVerifyFederationOrphanExport: a site answering a ticket the
+// coordinator never recorded (asked directly with its certificate) fails
+// `audit verify --federation`, which names the site, the seq and the query.
+func TestAuditVerifyFederationOrphanExport(t *testing.T) {
+	t.Parallel()
+	dir, keys := signedFederation(t)
+	coord, site := filepath.Join(dir, "coordinator.log"), filepath.Join(dir, "site-a.log")
+	l, err := audit.Open(site, audit.Options{Component: audit.ComponentSiteAgent, Site: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := l.Append(context.Background(), audit.Record{Event: audit.EventExport, QueryID: "direct-1", Analyst: "mallory", Decision: "allow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := run(t, "audit", "verify", "--key", keys, site); code != exitOK {
+		t.Errorf("the site's log alone is intact: exit %d\n%s", code, out)
+	}
+	code, out, stderr := run(t, "audit", "verify", "--federation", "--key", keys, coord, site)
+	want := fmt.Sprintf(`orphan: seq %d: site a exported results for query "direct-1"`, r.Seq)
+	if code != exitFail || !strings.Contains(out, want) {
+		t.Errorf("orphan export: exit %d, want %q in\n%s%s", code, want, out, stderr)
+	}
+}
+
 func TestAuditQuery(t *testing.T) {
 	t.Parallel()
 	dir, _ := signedFederation(t)

@@ -165,6 +165,28 @@ func TestQueryShowsApproximateColumns(t *testing.T) {
 	}
 }
 
+// TestQueryShowsSuppressedAggregate: a global aggregate every site withheld
+// reads as suppressed, not as NULL or zero.
+func TestQueryShowsSuppressedAggregate(t *testing.T) {
+	t.Parallel()
+	const ok = `{"query_id":"q4","columns":[{"name":"n","type":"BIGINT"}],"rows":[[null]],
+		"sites":[{"site":"a","status":"ok","rows":0,"suppressed_groups":1}],"suppressed_groups":1,"suppressed":true}`
+	url := fakeCoordinator(t, 200, ok)
+	code, out, stderr := run(t, "query", "--coordinator", url, "--token", "tok", "SELECT 1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"(suppressed)|", "suppressed: every site withheld this aggregate", "not zero"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("table output does not contain %q:\n%s", w, out)
+		}
+	}
+	code, out, stderr = run(t, "query", "--coordinator", url, "--token", "tok", "--format", "csv", "SELECT 1")
+	if code != exitOK || out != "n\n\"\"\n" && out != "n\n\n" || !strings.Contains(stderr, "suppressed: every site withheld") {
+		t.Errorf("csv: exit %d, stdout %q, stderr %q; want an empty value and the note on stderr", code, out, stderr)
+	}
+}
+
 func TestQueryDeniedExitsNonZeroWithReasons(t *testing.T) {
 	t.Parallel()
 	url := fakeCoordinator(t, 403, `{"error":{"code":"policy_denied","message":"site \"b\" refused the query","site":"b","reasons":["fedmesh.aggregate_only: no raw rows"],"query_id":"q2"}}`)

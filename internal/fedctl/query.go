@@ -29,7 +29,10 @@ type answer struct {
 	SuppressedGroups int64        `json:"suppressed_groups"`
 	Approximate      []approxNote `json:"approximate"`
 	Privacy          *privacyNote `json:"privacy"`
-	Error            *answerError `json:"error"`
+	// Suppressed: every site withheld a global aggregate; its values are
+	// NULL because unknown, not zero.
+	Suppressed bool         `json:"suppressed"`
+	Error      *answerError `json:"error"`
 }
 
 // approxNote says that a column is a sketch estimate, and how close.
@@ -113,6 +116,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *format == "csv" {
 		// The notes go to stderr so the CSV stays machine-readable.
 		writeApprox(stderr, &ans)
+		writeSuppressed(stderr, &ans)
 		return writeCSV(stdout, &ans)
 	}
 	return writeTable(stdout, &ans)
@@ -230,6 +234,9 @@ func writeTable(w io.Writer, ans *answer) error {
 		cells := make([]string, len(row))
 		for i, v := range row {
 			cells[i] = noisyCell(ans.Privacy, ans.Columns[i].Name, r, cell(v))
+			if ans.Suppressed && v == nil {
+				cells[i] = "(suppressed)"
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
@@ -244,7 +251,15 @@ func writeTable(w io.Writer, ans *answer) error {
 		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
 	writeApprox(w, ans)
 	writePrivacy(w, ans.Privacy)
+	writeSuppressed(w, ans)
 	return nil
+}
+
+// writeSuppressed says why a global aggregate shows no values.
+func writeSuppressed(w io.Writer, ans *answer) {
+	if ans.Suppressed {
+		fmt.Fprintln(w, "suppressed: every site withheld this aggregate (too few rows for its policy); the values are unknown, not zero")
+	}
 }
 
 // writeApprox lists the approximate columns (marked ~ in the table) with

@@ -59,7 +59,11 @@ func (MySQL) Placeholder(int) string { return "?" }
 // concatenate ('a”b' is "ab", not "a'b"). So a string holding a quote, a
 // backslash or a control character is written as concat() of plain pieces
 // and chr(n) for each such character, which reads the same under every
-// parser setting.
+// parser setting. A dollar sign is written as chr(36) too: with
+// spark.sql.variable.substitute on (the default) Spark replaces ${var} and
+// ${env:X} anywhere in the SQL text, string literals included, before it
+// parses, so no "${" may ever reach it. (Names cannot be rewritten that way;
+// a site agent refuses a sub-plan with "${" in a name.)
 type Spark struct{}
 
 var (
@@ -126,13 +130,13 @@ func checkInlineString(s string) error {
 	return nil
 }
 
-// sparkString writes s so that no quote or backslash appears inside a
-// Spark string literal.
+// sparkString writes s so that no quote, backslash or dollar sign appears
+// inside a Spark string literal.
 func sparkString(s string) (string, error) {
 	if err := checkInlineString(s); err != nil {
 		return "", err
 	}
-	special := func(r rune) bool { return r == '\'' || r == '\\' || r < 0x20 || r == 0x7f }
+	special := func(r rune) bool { return r == '\'' || r == '\\' || r == '$' || r < 0x20 || r == 0x7f }
 	if strings.IndexFunc(s, special) < 0 {
 		return "'" + s + "'", nil
 	}

@@ -49,6 +49,8 @@ func TestInlineLiterals(t *testing.T) {
 		{"spark only quote", Spark{}, "'", `chr(39)`},
 		{"spark empty", Spark{}, "", `''`},
 		{"spark unicode", Spark{}, "zürich", `'zürich'`},
+		{"spark env variable not substituted", Spark{}, "${env:HOME}", `concat(chr(36), '{env:HOME}')`},
+		{"spark variable mid-string", Spark{}, "a${x}b$", `concat('a', chr(36), '{x}b', chr(36))`},
 		{"flink quote doubled", Flink{}, "it's", `'it''s'`},
 		{"flink backslash literal", Flink{}, `a\'b`, `'a\''b'`},
 		{"flink injection", Flink{}, `'; DROP TABLE t; --`, `'''; DROP TABLE t; --'`},
@@ -82,14 +84,14 @@ func zero() float64 { return 0 }
 // neither a quote nor a backslash, so parser settings cannot change it.
 func TestSparkStringLiteralsHoldNoEscapes(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{`''`, `\\`, `\'`, `'\`, "a'b\\c'd", "\x01\x7f'", `\u0027`} {
+	for _, s := range []string{`''`, `\\`, `\'`, `'\`, "a'b\\c'd", "\x01\x7f'", `\u0027`, "${env:HOME}", "$${x}}"} {
 		got, err := Spark{}.InlineLiteral(s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, lit := range quotedSpans(got) {
-			if strings.ContainsAny(lit, `'\`) {
-				t.Errorf("Spark literal for %q has a quote or backslash inside quotes: %s", s, got)
+			if strings.ContainsAny(lit, `'\$`) {
+				t.Errorf("Spark literal for %q has a quote, backslash or dollar inside quotes: %s", s, got)
 			}
 		}
 	}
