@@ -141,15 +141,19 @@ func (c *DPColumn) calibrate() (grid_, sigma2 *big.Rat, err error) {
 	sens, sens2 := c.Sensitivity, new(big.Rat).Set(c.sens2)
 	if c.Kind == DPSum || c.Kind == DPVar {
 		// Counts (rows, units, histogram bins) are integers and take integer
-		// noise as they are. Rounding each neighbour's sum to the grid moves it by at most
-		// half a grid step: the sensitivity grows by one step g, and
-		// (Δ+g)² <= Δ² + 2·Δ⁺·g + g² with Δ⁺ >= Δ.
+		// noise as they are. A sum is rounded to the grid g first: each of
+		// the at most N groups one unit touches then moves by at most g
+		// more, so the L2 sensitivity grows by w = √N·g, and
+		// (Δ+w)² <= Δ² + 2·Δ⁺·w⁺ + N·g² with Δ⁺ >= Δ, w⁺ >= w.
 		grid_ = grid(c.Sensitivity)
 		g, _ := grid_.Float64()
+		n := max(c.groups, 1)
+		w := math.Sqrt(float64(n)) * g
 		up := new(big.Rat).SetFloat64(c.Sensitivity * (1 + 1e-9))
-		sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(2, 1), new(big.Rat).Mul(up, grid_)))
-		sens2.Add(sens2, new(big.Rat).Mul(grid_, grid_))
-		sens += g
+		wUp := new(big.Rat).SetFloat64(w * (1 + 1e-9))
+		sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(2, 1), new(big.Rat).Mul(up, wUp)))
+		sens2.Add(sens2, new(big.Rat).Mul(big.NewRat(n, 1), new(big.Rat).Mul(grid_, grid_)))
+		sens += w
 	}
 	den := new(big.Rat).SetFloat64(2 * c.Rho)
 	if den == nil || den.Sign() <= 0 {

@@ -63,8 +63,10 @@ type DPColumn struct {
 	// Edges, for a histogram, are its bins' edges.
 	Edges []float64 `json:"edges,omitempty"`
 
-	// sens2 is Sensitivity² exactly (before discretisation).
-	sens2 *big.Rat
+	// sens2 is Sensitivity² exactly (before discretisation); groups is
+	// how many groups one unit may touch (for the rounding's share).
+	sens2  *big.Rat
+	groups int64
 }
 
 // DPPlan is how a site answers one sub-plan with differential privacy: the
@@ -143,7 +145,7 @@ func NewDPPlan(sp *planner.SubPlan, o *DPObligation, rho, deltaThreshold float64
 	}
 	for _, a := range sp.Aggs {
 		fn := a.Agg.Func
-		c := DPColumn{Name: a.Name}
+		c := DPColumn{Name: a.Name, groups: o.MaxGroupsPerUnit}
 		switch fn {
 		case planner.AggCountStar, planner.AggCount:
 			c.Kind, c.Sensitivity, c.sens2 = DPCount, perUnit, perUnit2
