@@ -152,10 +152,19 @@ const (
 	// AggQuantileSketch is a DDSketch of Arg's non-NULL values, read as
 	// doubles (for percentile_cont and approx_quantile).
 	AggQuantileSketch AggFunc = "quantile_sketch"
+	// AggUnitSet is site-only: the set of privacy-unit ids (Arg, a unit
+	// column such as customer_id) behind each group, folded into a bitmap
+	// by the site for its difference check and its distinct-unit minimum
+	// group size. Only the site's policy adds it (policy.ApplyToPlan), and
+	// the site strips it before export (policy.ApplyToResult): it never
+	// reaches the coordinator.
+	AggUnitSet AggFunc = "unit_set"
 )
 
 // IsSketch reports whether f is computed by the site in Go as a sketch.
-func (f AggFunc) IsSketch() bool { return f == AggHLL || f == AggQuantileSketch }
+func (f AggFunc) IsSketch() bool {
+	return f == AggHLL || f == AggQuantileSketch || f == AggUnitSet
+}
 
 // PlanKind says what a sub-plan asks a site to export.
 type PlanKind string

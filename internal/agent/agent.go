@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 
 	"github.com/fedmesh/fedmesh/audit"
@@ -14,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/privacy/dp"
+	"github.com/fedmesh/fedmesh/privacy/guard"
 	"github.com/fedmesh/fedmesh/privacy/ledger"
 )
 
@@ -57,6 +59,21 @@ func New(cfg Config) (*Agent, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
+}
+
+// openGuard opens the site's exact-mode guard store. Without a site rate
+// limit it still counts each analyst's queries (for the policy's
+// rate_limit), durably, and never refuses.
+func openGuard(cfg Config) (*guard.Store, error) {
+	opts := guard.Options{Rate: guard.RateOptions{Limit: cfg.MaxQueries, Window: cfg.QueryWindow}}
+	if opts.Rate.Limit == 0 {
+		opts.Rate.Limit = math.MaxInt64
+	}
+	gs, err := guard.Open(cfg.GuardPath, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open guard store: %w", err)
+	}
+	return gs, nil
 }
 
 // Run opens the engine, policy and audit log, then serves sub-plans over
@@ -124,6 +141,18 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}()
 		h.ledger = led
+	}
+	if a.cfg.GuardPath != "" {
+		gs, err := openGuard(a.cfg)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := gs.Close(); err != nil {
+				a.log.Error("close guard store", logkey.Err, err)
+			}
+		}()
+		h.guard = gs
 	}
 	creds, err := a.serverCredentials(ctx, alog)
 	if err != nil {

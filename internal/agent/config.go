@@ -71,6 +71,15 @@ type Config struct {
 	// LedgerPath is the site's privacy-budget ledger (privacy/ledger);
 	// default: site-<name>.ledger beside the audit log.
 	LedgerPath string
+	// GuardPath is the site's exact-mode guard store (privacy/guard: the
+	// difference-check window, the durable rate limit); default
+	// site-<name>.guard beside the ledger. "": none — the site then refuses
+	// plans whose policy requires a difference check.
+	GuardPath string
+	// MaxQueries per analyst per QueryWindow (default 1h), kept in the
+	// guard store; 0: no site limit.
+	MaxQueries  int64
+	QueryWindow time.Duration
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -124,6 +133,9 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		},
 		AuditPath:     f.Audit.Path,
 		LedgerPath:    ledgerPath(f),
+		GuardPath:     statePath(f, ".guard"),
+		MaxQueries:    f.Limits.MaxQueries,
+		QueryWindow:   time.Duration(f.Limits.QueryWindow),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
 		Logger:        logger,
@@ -131,10 +143,14 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 }
 
 // ledgerPath is where the site keeps its privacy-budget ledger.
-func ledgerPath(f *config.Agent) string {
+func ledgerPath(f *config.Agent) string { return statePath(f, ".ledger") }
+
+// statePath is site-<name><ext> in the site's state directory (default: the
+// audit log's).
+func statePath(f *config.Agent, ext string) string {
 	dir := f.StateDir
 	if dir == "" {
 		dir = filepath.Dir(f.Audit.Path)
 	}
-	return filepath.Join(dir, "site-"+f.Site+".ledger")
+	return filepath.Join(dir, "site-"+f.Site+ext)
 }
