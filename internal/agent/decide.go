@@ -29,12 +29,14 @@ func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 
 // countQuery counts sp against its analyst's queries: in the site's durable
 // guard store when it has one (refusing over the site's rate limit, across
-// restarts), in memory otherwise. It returns the analyst's count in the
-// window, this query included, for input.analyst.recent_queries.
+// restarts), in memory otherwise. It returns how many earlier queries of
+// the analyst fall in the window, for input.analyst.recent_queries. The
+// in-memory count is kept either way, for explain's dry runs.
 func (h *handler) countQuery(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (int64, error) {
 	now := time.Now()
+	mem := h.rate.next(sp.Analyst, now)
 	if h.guard == nil {
-		return h.rate.next(sp.Analyst, now), nil
+		return mem, nil
 	}
 	n, _, err := h.guard.Allow(ctx, sp.Analyst, now)
 	var rl *guard.RateLimitError
@@ -48,7 +50,7 @@ func (h *handler) countQuery(ctx context.Context, sp *planner.SubPlan, rec *audi
 		h.log.Error("rate limit store failed; refusing", logkey.QueryID, sp.QueryID, logkey.Err, err)
 		return 0, fmt.Errorf("site %q: the site could not record the query against its rate limit, so it does not run it", h.site)
 	}
-	return n, nil
+	return n - 1, nil
 }
 
 // decideWith is decide with the analyst's recent query count given.

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/config"

@@ -15,8 +15,8 @@ import (
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
-	"github.com/fedmesh/fedmesh/policy"
 	"github.com/fedmesh/fedmesh/planner/sqlfront"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 // Answer is a federated query's result.
