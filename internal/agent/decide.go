@@ -35,7 +35,9 @@ func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 func (h *handler) countQuery(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (int64, error) {
 	now := time.Now()
 	mem := h.rate.next(sp.Analyst, now)
-	if h.guard == nil {
+	if h.guard == nil || sp.Analyst == "" {
+		// Without an analyst there is no one to count against; the policy
+		// decides on the anonymous request.
 		return mem, nil
 	}
 	n, _, err := h.guard.Allow(ctx, sp.Analyst, now)
@@ -84,9 +86,15 @@ func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audi
 	if err != nil {
 		return dec, &drec, h.refuse(rec, err)
 	}
-	if dec.Obligations.DifferenceCheck != nil && dec.Obligations.DP == nil && h.guard == nil {
-		return dec, &drec, h.refuse(rec, &policy.RefusedError{Obligation: policy.OblDifferenceCheck,
-			Reason: "fedmesh.difference_check: the site's policy requires a difference check and site " + h.site + " keeps no guard store; nothing is exported (ask its operator to set state_dir)"})
+	if dec.Obligations.DifferenceCheck != nil && dec.Obligations.DP == nil {
+		switch {
+		case h.guard == nil:
+			return dec, &drec, h.refuse(rec, &policy.RefusedError{Obligation: policy.OblDifferenceCheck,
+				Reason: "fedmesh.difference_check: the site's policy requires a difference check and site " + h.site + " keeps no guard store; nothing is exported (ask its operator to set state_dir)"})
+		case sp.Analyst == "":
+			return dec, &drec, h.refuse(rec, &policy.RefusedError{Obligation: policy.OblDifferenceCheck,
+				Reason: "fedmesh.difference_check: answers are checked against the analyst's earlier ones, and this request names no analyst; sign in"})
+		}
 	}
 	return dec, &drec, nil
 }
