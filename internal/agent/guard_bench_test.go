@@ -71,4 +71,3 @@ type fixedDecision struct{ o policy.Obligations }
 func (f fixedDecision) Evaluate(context.Context, policy.Input) (policy.Decision, error) {
 	return policy.Decision{Allow: true, Reasons: []string{}, Obligations: f.o, BundleRevision: "bench", DecisionID: "d", Path: policy.DecisionPath}, nil
 }
-

@@ -260,7 +260,9 @@ func TestSiteRateLimitSurvivesARestart(t *testing.T) {
 }
 
 // guardPathOf is where newTestHandler put the guard store.
-func guardPathOf(auditPath string) string { return filepath.Join(filepath.Dir(auditPath), "site-a.guard") }
+func guardPathOf(auditPath string) string {
+	return filepath.Join(filepath.Dir(auditPath), "site-a.guard")
+}
 
 func containsAny(xs []any, s string) bool {
 	for _, x := range xs {
