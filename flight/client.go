@@ -250,6 +250,7 @@ func parseResultMeta(md arrow.Metadata) (ResultMeta, error) {
 	m.DecisionID = get(MetaKeyDecisionID)
 	m.AuditHead = get(MetaKeyAuditHead)
 	m.Privacy = get(MetaKeyPrivacy)
+	m.SuppressedReport = get(MetaKeySuppressedReport)
 	for _, f := range []struct {
 		key string
 		dst *int64

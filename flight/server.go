@@ -47,6 +47,11 @@ type ResultMeta struct {
 	Site             string
 	Rows             int64 // set by the server to the number of rows it streams
 	SuppressedGroups int64
+	// SuppressedReport says what SuppressedGroups is, as the site's policy
+	// allows (policy.SuppressedReport): "exact" (or "" from an older
+	// site), "coarse" (rounded down to a power of ten), "flag" (0 or 1:
+	// whether some group was dropped) or "none".
+	SuppressedReport string
 	BundleRevision   string
 	DecisionID       string
 	// AuditHead is the site's signed audit head over the export record of
@@ -240,16 +245,17 @@ const (
 	MetaKeyDecisionID       = "fedmesh.decision_id"
 	MetaKeyAuditHead        = "fedmesh.audit_head"
 	MetaKeyPrivacy          = "fedmesh.privacy"
+	MetaKeySuppressedReport = "fedmesh.suppressed_report"
 )
 
-var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID, MetaKeyAuditHead, MetaKeyPrivacy}
+var metaKeys = []string{MetaKeySite, MetaKeyRows, MetaKeySuppressedGroups, MetaKeyBundleRevision, MetaKeyDecisionID, MetaKeyAuditHead, MetaKeyPrivacy, MetaKeySuppressedReport}
 
 // withResultMeta returns schema with m added to its metadata, replacing any
 // fedmesh keys the handler may have set.
 func withResultMeta(schema *arrow.Schema, m ResultMeta) *arrow.Schema {
 	keys, vals := withoutMetaKeys(schema.Metadata())
 	keys = append(keys, metaKeys...)
-	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID, m.AuditHead, m.Privacy)
+	vals = append(vals, m.Site, strconv.FormatInt(m.Rows, 10), strconv.FormatInt(m.SuppressedGroups, 10), m.BundleRevision, m.DecisionID, m.AuditHead, m.Privacy, m.SuppressedReport)
 	md := arrow.NewMetadata(keys, vals)
 	return arrow.NewSchemaWithEndian(schema.Fields(), &md, schema.Endianness())
 }

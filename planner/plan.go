@@ -152,10 +152,19 @@ const (
 	// AggQuantileSketch is a DDSketch of Arg's non-NULL values, read as
 	// doubles (for percentile_cont and approx_quantile).
 	AggQuantileSketch AggFunc = "quantile_sketch"
+	// AggUnitSet is site-only: the set of privacy-unit ids (Arg, a unit
+	// column such as customer_id) behind each group, folded into a bitmap
+	// by the site for its difference check and its distinct-unit minimum
+	// group size. Only the site's policy adds it (policy.ApplyToPlan), and
+	// the site strips it before export (policy.ApplyToResult): it never
+	// reaches the coordinator.
+	AggUnitSet AggFunc = "unit_set"
 )
 
 // IsSketch reports whether f is computed by the site in Go as a sketch.
-func (f AggFunc) IsSketch() bool { return f == AggHLL || f == AggQuantileSketch }
+func (f AggFunc) IsSketch() bool {
+	return f == AggHLL || f == AggQuantileSketch || f == AggUnitSet
+}
 
 // PlanKind says what a sub-plan asks a site to export.
 type PlanKind string
@@ -363,4 +372,37 @@ func (s *SubPlan) Validate() error {
 		names[o.Name] = true
 	}
 	return nil
+}
+
+// Clone returns a copy of s that shares nothing mutable with it: a site
+// applies its obligations (a row filter, a site-only partial) to the copy,
+// never to the sub-plan it was handed.
+func (s *SubPlan) Clone() *SubPlan {
+	c := *s
+	c.Roles = append([]string(nil), s.Roles...)
+	if s.Privacy != nil {
+		p := *s.Privacy
+		c.Privacy = &p
+	}
+	if s.Limit != nil {
+		l := *s.Limit
+		c.Limit = &l
+	}
+	c.Join = s.Join.clone()
+	c.Filter = s.Filter.Clone()
+	cloneOutputs := func(in []OutputColumn) []OutputColumn {
+		if in == nil {
+			return nil
+		}
+		out := make([]OutputColumn, len(in))
+		for i, o := range in {
+			out[i] = OutputColumn{Name: o.Name, Expr: o.Expr.Clone()}
+			if o.Agg != nil {
+				out[i].Agg = &PartialAgg{Func: o.Agg.Func, Arg: o.Agg.Arg.Clone()}
+			}
+		}
+		return out
+	}
+	c.GroupBy, c.Aggs = cloneOutputs(s.GroupBy), cloneOutputs(s.Aggs)
+	return &c
 }

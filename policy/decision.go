@@ -46,6 +46,14 @@ type Obligations struct {
 	// MinGroupSize, RoundTo and MaxGroups do not apply then: groups are
 	// released by a noisy threshold instead.
 	DP *DPObligation `json:"dp,omitempty"`
+	// DifferenceCheck, when set, refuses an exact export whose groups'
+	// unit sets differ by fewer than DifferenceK() units from each other or
+	// from the analyst's earlier exports over the same tables; the minimum
+	// group size then counts distinct units.
+	DifferenceCheck *DifferenceCheck `json:"difference_check,omitempty"`
+	// ReportSuppressed says how much the site tells about dropped groups
+	// ("" is ReportExact).
+	ReportSuppressed SuppressedReport `json:"report_suppressed,omitempty"`
 }
 
 // Decision is the outcome of one evaluation.
@@ -74,6 +82,14 @@ type wireObligations struct {
 	RowFilter    *planner.Expr `json:"row_filter"`
 	RoundTo      *int64        `json:"round_to"`
 	DP           *DPObligation `json:"dp"`
+
+	DifferenceCheck  *wireDifferenceCheck `json:"difference_check"`
+	ReportSuppressed *string              `json:"report_suppressed"`
+}
+
+type wireDifferenceCheck struct {
+	Unit *string `json:"unit"`
+	K    *int64  `json:"k"`
 }
 
 // decodeDecision checks that v (an OPA result value) is shaped like a
@@ -114,6 +130,26 @@ func decodeDecision(v any) (allow bool, reasons []string, o Obligations, err err
 				problems = append(problems, err.Error())
 			}
 			o.DP = dp
+		}
+		if dc := w.Obligations.DifferenceCheck; dc != nil {
+			o.DifferenceCheck = &DifferenceCheck{}
+			if dc.Unit == nil || *dc.Unit == "" {
+				problems = append(problems, "obligations.difference_check.unit must name the privacy unit's column")
+			} else {
+				o.DifferenceCheck.Unit = *dc.Unit
+			}
+			if dc.K != nil {
+				if *dc.K < 0 {
+					problems = append(problems, fmt.Sprintf("obligations.difference_check.k is %d, must be >= 0", *dc.K))
+				}
+				o.DifferenceCheck.K = *dc.K
+			}
+		}
+		if rs := w.Obligations.ReportSuppressed; rs != nil {
+			o.ReportSuppressed = SuppressedReport(*rs)
+			if !o.ReportSuppressed.valid() || *rs == "" {
+				problems = append(problems, fmt.Sprintf("obligations.report_suppressed is %q, must be one of exact, coarse, flag, none", *rs))
+			}
 		}
 		if rf := w.Obligations.RowFilter; rf != nil {
 			if err := checkRowFilter(rf); err != nil {

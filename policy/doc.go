@@ -19,11 +19,15 @@
 //     to load, verify or self-check is refused and the last good one kept;
 //   - evaluation (Policy.Evaluate, Holder.Evaluate), safe for concurrent
 //     use, and decision records (Decision.Record) for the audit log;
-//   - obligation enforcement: Obligations.CheckPlan re-checks denied columns
-//     in Go, ApplyRowFilter adds the row filter to a sub-plan, Enforce drops
-//     groups smaller than the minimum group size and Round rounds aggregates,
-//     both vectorised over Arrow with arrow compute; CheckMerged applies
-//     obligations to a merged result at the coordinator;
+//   - every obligation's meaning, under one vocabulary (Obligation): on a
+//     sub-plan, ApplyToPlan (denied columns re-checked in Go, the row
+//     filter, rows under a minimum group size, the site-only unit set of a
+//     difference check) and CheckDataErrors (expressions an engine can fail
+//     on depending on the data); on an exact result, ApplyToResult (minimum
+//     group size in rows or distinct units, max groups, the difference check
+//     through a Differ such as privacy/guard.Store, rounding, the
+//     suppressed-group report), vectorised over Arrow; on a DP result,
+//     ApplyDP; at the coordinator, CheckMerged and CombineSuppressed;
 //   - running Rego unit tests with OPA's tester (RunTests), and the policy
 //     library in library/ (plain OPA, tested by the stock opa binary).
 //

@@ -135,7 +135,8 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			if diff := cmp.Diff(tt.wantReasons, d.Reasons); diff != "" {
 				t.Errorf("Reasons (-want +got):\n%s", diff)
 			}
-			wantObl := policy.Obligations{MinGroupSize: 10, DenyColumns: []string{"customer_id", "order_id"}}
+			wantObl := policy.Obligations{MinGroupSize: 10, DenyColumns: []string{"customer_id", "order_id"},
+				DifferenceCheck: &policy.DifferenceCheck{Unit: "customer_id"}, ReportSuppressed: policy.ReportFlag}
 			if diff := cmp.Diff(wantObl, d.Obligations); diff != "" {
 				t.Errorf("Obligations (-want +got):\n%s", diff)
 			}

@@ -32,7 +32,7 @@ type DecisionRecord struct {
 	Obligations    Obligations `json:"obligations"`
 	// Applied lists the obligations the agent enforced on this request
 	// (e.g. "row_filter", "min_group_size"); filled by the caller.
-	Applied []string `json:"obligations_applied"`
+	Applied []Obligation `json:"obligations_applied"`
 }
 
 // Record returns d's decision record for input in.
@@ -43,6 +43,6 @@ func (d Decision) Record(in Input) DecisionRecord {
 	}
 	return DecisionRecord{
 		DecisionID: d.DecisionID, BundleRevision: d.BundleRevision, Path: d.Path,
-		InputSHA256: sum, Allow: d.Allow, Obligations: d.Obligations, Applied: []string{},
+		InputSHA256: sum, Allow: d.Allow, Obligations: d.Obligations, Applied: []Obligation{},
 	}
 }

@@ -40,14 +40,21 @@ func NewResultInput(counts []int64, sites []string) *ResultInput {
 
 // CheckMerged enforces obligations at the coordinator, where the merged
 // result can only be answered whole or refused: a merged group smaller than
-// MinGroupSize, or more groups than MaxGroups, refuses it.
-func (o Obligations) CheckMerged(r *ResultInput) error {
+// MinGroupSize, or more groups than MaxGroups, refuses it. It returns the
+// obligations it applied.
+func (o Obligations) CheckMerged(r *ResultInput) (applied []Obligation, err error) {
+	if o.MinGroupSize > 1 {
+		applied = append(applied, OblMinGroupSize)
+	}
+	if o.MaxGroups > 0 {
+		applied = append(applied, OblMaxGroups)
+	}
 	if o.MinGroupSize > 1 && r.Groups > 0 && r.MinGroupCount < o.MinGroupSize {
-		return fmt.Errorf("the merged result has a group of %d rows across all sites; the coordinator's policy requires at least %d — group more coarsely or filter less",
+		return applied, fmt.Errorf("the merged result has a group of %d rows across all sites; the coordinator's policy requires at least %d — group more coarsely or filter less",
 			r.MinGroupCount, o.MinGroupSize)
 	}
 	if o.MaxGroups > 0 && r.Groups > o.MaxGroups {
-		return fmt.Errorf("%w: the merged result has %d groups, the coordinator's policy allows %d", ErrTooManyGroups, r.Groups, o.MaxGroups)
+		return applied, fmt.Errorf("%w: the merged result has %d groups, the coordinator's policy allows %d", ErrTooManyGroups, r.Groups, o.MaxGroups)
 	}
-	return nil
+	return applied, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"path/filepath"
 
@@ -65,6 +66,21 @@ func New(cfg Config) (*Agent, error) {
 		cfg.GuardPath = filepath.Join(filepath.Dir(cfg.AuditPath), "site-"+cfg.Site+".guard")
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
+}
+
+// openGuard opens the site's exact-mode guard store. Without a site rate
+// limit it still counts each analyst's queries (for the policy's
+// rate_limit), durably, and never refuses.
+func openGuard(cfg Config) (*guard.Store, error) {
+	opts := guard.Options{Rate: guard.RateOptions{Limit: cfg.MaxQueries, Window: cfg.QueryWindow}}
+	if opts.Rate.Limit == 0 {
+		opts.Rate.Limit = math.MaxInt64
+	}
+	gs, err := guard.Open(cfg.GuardPath, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open guard store: %w", err)
+	}
+	return gs, nil
 }
 
 // Run opens the engine, policy and audit log, then serves sub-plans over
@@ -133,16 +149,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 		h.ledger = led
 	}
-	g, err := guard.Open(a.cfg.GuardPath, guard.Options{})
+	// One guard store, shared: the replay guard of the intake checks, and
+	// the difference-check window and durable rate limit of the policy.
+	g, err := openGuard(a.cfg)
 	if err != nil {
-		return fmt.Errorf("open replay guard: %w", err)
+		return err
 	}
 	defer func() {
 		if err := g.Close(); err != nil {
-			a.log.Error("close replay guard", logkey.Err, err)
+			a.log.Error("close guard store", logkey.Err, err)
 		}
 	}()
 	h.intake = intake{tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), guard: g}
+	h.guard = g
 	creds, err := a.serverCredentials(ctx, alog)
 	if err != nil {
 		return err

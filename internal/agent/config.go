@@ -71,10 +71,15 @@ type Config struct {
 	// LedgerPath is the site's privacy-budget ledger (privacy/ledger);
 	// default: site-<name>.ledger beside the audit log.
 	LedgerPath string
-	// GuardPath is the site's replay guard (privacy/guard), which refuses
-	// a query id presented twice; default: site-<name>.guard beside the
-	// audit log (FromFile: in state_dir, beside the ledger).
+	// GuardPath is the site's guard store (privacy/guard): the replay
+	// guard that refuses a query id presented twice, the difference-check
+	// window and the durable rate limit; default: site-<name>.guard beside
+	// the audit log (FromFile: in state_dir, beside the ledger).
 	GuardPath string
+	// MaxQueries per analyst per QueryWindow (default 1h), kept in the
+	// guard store; 0: no site limit.
+	MaxQueries  int64
+	QueryWindow time.Duration
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -129,6 +134,8 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		AuditPath:     f.Audit.Path,
 		LedgerPath:    ledgerPath(f),
 		GuardPath:     guardPath(f),
+		MaxQueries:    f.Limits.MaxQueries,
+		QueryWindow:   time.Duration(f.Limits.QueryWindow),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
 		Logger:        logger,

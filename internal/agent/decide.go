@@ -6,32 +6,53 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
+	"github.com/fedmesh/fedmesh/privacy/guard"
 )
 
-// Obligation names as listed in a decision record's obligations_applied.
-const (
-	oblRowFilter    = "row_filter"
-	oblDenyColumns  = "deny_columns"
-	oblMinGroupSize = "min_group_size"
-	oblMaxGroups    = "max_groups"
-	oblRoundTo      = "round_to"
-)
-
-// decide evaluates the site's policy on sp and applies the obligations that
-// change the plan: denied columns are re-checked in Go and the row filter is
-// ANDed into sp.Filter, so the rendered engine SQL carries it. It fills the
-// audit record's decision fields, including the decision record under
-// rec.Details["policy"], and returns a *flight.DeniedError or
-// *flight.PlanError when sp may not run.
+// decide counts the query against the analyst's rate limit, evaluates the
+// site's policy on sp and applies the obligations that change the plan
+// (policy.ApplyToPlan). It fills the audit record's decision fields,
+// including the decision record under rec.Details["policy"], and returns a
+// *flight.DeniedError or *flight.PlanError when sp may not run.
 func (h *handler) decide(ctx context.Context, sp *planner.SubPlan, rec *audit.Record, verified bool) (policy.Decision, *policy.DecisionRecord, error) {
-	return h.decideWith(ctx, sp, rec, h.rate.next(sp.Analyst, time.Now()), verified)
+	recent, err := h.countQuery(ctx, sp, rec)
+	if err != nil {
+		return policy.Decision{}, nil, err
+	}
+	return h.decideWith(ctx, sp, rec, recent, verified)
+}
+
+// countQuery counts sp against its analyst's queries: in the site's durable
+// guard store when it has one (refusing over the site's rate limit, across
+// restarts), in memory otherwise. It returns how many earlier queries of
+// the analyst fall in the window, for input.analyst.recent_queries. The
+// in-memory count is kept either way, for explain's dry runs.
+func (h *handler) countQuery(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (int64, error) {
+	now := time.Now()
+	mem := h.rate.next(sp.Analyst, now)
+	if h.guard == nil || sp.Analyst == "" {
+		// Without an analyst there is no one to count against; the policy
+		// decides on the anonymous request.
+		return mem, nil
+	}
+	n, _, err := h.guard.Allow(ctx, sp.Analyst, now)
+	var rl *guard.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{"fedmesh.rate_limit: " + err.Error()}
+		rec.Details = map[string]any{"rate_limit": map[string]any{"limit": rl.Limit, "window": rl.Window.String()}}
+		return 0, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	case err != nil:
+		rec.Decision, rec.Error = audit.DecisionError, err.Error()
+		h.log.Error("rate limit store failed; refusing", logkey.QueryID, sp.QueryID, logkey.Err, err)
+		return 0, fmt.Errorf("site %q: the site could not record the query against its rate limit, so it does not run it", h.site)
+	}
+	return n - 1, nil
 }
 
 // decideWith is decide with the analyst's recent query count given.
@@ -60,52 +81,31 @@ func (h *handler) decideWith(ctx context.Context, sp *planner.SubPlan, rec *audi
 		rec.Decision, rec.Reasons = audit.DecisionDeny, dec.Reasons
 		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: dec.Reasons}
 	}
-	if len(dec.Obligations.DenyColumns) > 0 {
-		drec.Applied = append(drec.Applied, oblDenyColumns)
+	applied, err := policy.ApplyToPlan(sp, dec.Obligations)
+	drec.Applied = append(drec.Applied, applied...)
+	if err != nil {
+		return dec, &drec, h.refuse(rec, err)
 	}
-	if err := dec.Obligations.CheckPlan(sp); err != nil {
-		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
-		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
-	}
-	if sp.Kind == planner.KindRows && dec.Obligations.MinGroupSize > 1 {
-		reason := fmt.Sprintf("policy allows raw rows but requires groups of at least %d; a row export cannot meet that", dec.Obligations.MinGroupSize)
-		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{reason}
-		return dec, &drec, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
-	}
-	if dec.Obligations.ApplyRowFilter(sp) {
-		drec.Applied = append(drec.Applied, oblRowFilter)
-		if err := sp.Validate(); err != nil {
-			rec.Decision, rec.Error = audit.DecisionError, err.Error()
-			return dec, &drec, &flight.PlanError{Site: h.site, Msg: "the policy's row filter made the sub-plan invalid: " + err.Error()}
+	if dec.Obligations.DifferenceCheck != nil && dec.Obligations.DP == nil {
+		switch {
+		case h.guard == nil:
+			return dec, &drec, h.refuse(rec, &policy.RefusedError{Obligation: policy.OblDifferenceCheck,
+				Reason: "fedmesh.difference_check: the site's policy requires a difference check and site " + h.site + " keeps no guard store; nothing is exported (ask its operator to set state_dir)"})
+		case sp.Analyst == "":
+			return dec, &drec, h.refuse(rec, &policy.RefusedError{Obligation: policy.OblDifferenceCheck,
+				Reason: "fedmesh.difference_check: answers are checked against the analyst's earlier ones, and this request names no analyst; sign in"})
 		}
 	}
 	return dec, &drec, nil
 }
 
-// roundResult applies the round_to obligation to an aggregate result, after
-// small groups were dropped; it takes ownership of kept.
-func (h *handler) roundResult(ctx context.Context, sp *planner.SubPlan, o policy.Obligations, kept []arrow.RecordBatch, drec *policy.DecisionRecord) ([]arrow.RecordBatch, error) {
-	if sp.Kind != planner.KindAggregate {
-		return kept, nil
+// refuse turns an obligation's error into the audited refusal: a plan
+// error when the plan is invalid, a policy denial otherwise.
+func (h *handler) refuse(rec *audit.Record, err error) error {
+	if errors.Is(err, policy.ErrPlanInvalid) {
+		rec.Decision, rec.Error = audit.DecisionError, err.Error()
+		return &flight.PlanError{Site: h.site, Msg: err.Error()}
 	}
-	if o.MinGroupSize > 1 {
-		drec.Applied = append(drec.Applied, oblMinGroupSize)
-	}
-	if o.MaxGroups > 0 {
-		drec.Applied = append(drec.Applied, oblMaxGroups)
-	}
-	if o.RoundTo <= 1 {
-		return kept, nil
-	}
-	cols := make([]string, 0, len(sp.Aggs))
-	for _, a := range sp.Aggs {
-		cols = append(cols, a.Name)
-	}
-	out, err := policy.Round(ctx, kept, cols, o.RoundTo)
-	release(kept)
-	if err != nil {
-		return nil, fmt.Errorf("site %q: %w", h.site, err)
-	}
-	drec.Applied = append(drec.Applied, oblRoundTo)
-	return out, nil
+	rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
+	return &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 }

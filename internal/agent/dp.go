@@ -16,9 +16,6 @@ import (
 	"github.com/fedmesh/fedmesh/privacy/ledger"
 )
 
-// oblDP names the differential-privacy obligation in obligations_applied.
-const oblDP = "dp"
-
 // budgetLedger is what the site needs of its privacy-budget ledger.
 type budgetLedger interface {
 	Debit(ctx context.Context, analyst, table, queryID string, rho float64, limits ledger.Limits, now time.Time) (ledger.Charge, error)

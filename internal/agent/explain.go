@@ -23,6 +23,9 @@ var _ flight.Explainer = (*handler)(nil)
 // run does not count towards the analyst's rate limit. It is audited like
 // any evaluation, and a failed audit write fails the explain.
 func (h *handler) Explain(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.ExplainResult, error) {
+	// Obligations change the plan (a row filter, site-only partials): on a
+	// copy, never on the caller's.
+	sp = sp.Clone()
 	start := time.Now()
 	rec := audit.Record{
 		Component: audit.ComponentSiteAgent, Site: h.site, Event: audit.EventDecision, QueryID: sp.QueryID,

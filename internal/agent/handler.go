@@ -18,6 +18,7 @@ import (
 	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
+	"github.com/fedmesh/fedmesh/privacy/guard"
 )
 
 // handler runs one sub-plan through the site's pipeline.
@@ -44,6 +45,11 @@ type handler struct {
 	// intake admits sub-plans: declared tables, size limits, deadline,
 	// replay guard (intake.go).
 	intake intake
+	// guard is the site's durable exact-mode state (privacy/guard): the
+	// difference-check window, the rate limit and the replay guard (the
+	// same store as intake's). nil: the site keeps none, refuses
+	// difference-checked plans and counts queries in memory only.
+	guard *guard.Store
 }
 
 // engineRun is engine SQL ready to run.
@@ -59,6 +65,9 @@ var _ flight.Handler = (*handler)(nil)
 // is audited; a failed audit write turns any outcome into an error with no
 // export.
 func (h *handler) Serve(ctx context.Context, peer spiffeid.ID, sp *planner.SubPlan) (*flight.Result, error) {
+	// Obligations change the plan (a row filter, site-only partials): on a
+	// copy, never on the caller's.
+	sp = sp.Clone()
 	start := time.Now()
 	rec := audit.Record{
 		Component: audit.ComponentSiteAgent,
@@ -128,12 +137,13 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 	defer cancel()
 	schema, batches, err := h.run(qctx, eng, sql, args)
 	if err != nil {
-		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
+		return nil, h.engineFailed(qctx, sp, rec, err)
 	}
 	if sp.HasSketches() {
-		// Sketches are built here, from the engine's subgroups, before
-		// obligations see the groups; the subgroups never leave.
-		fschema, folded, ferr := merge.FoldSketches(qctx, sp, schema, batches)
+		// Sketches (and the unit sets of a difference check) are built
+		// here, from the engine's subgroups, before obligations see the
+		// groups; the subgroups never leave.
+		fschema, folded, ferr := merge.FoldSketchesWith(qctx, sp, schema, batches, h.foldOptions())
 		release(batches)
 		if ferr != nil {
 			return nil, fmt.Errorf("site %q: %w", h.site, ferr)
@@ -141,35 +151,62 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		schema, batches = fschema, folded
 	}
 
-	kept, suppressed := batches, int64(0)
-	if sp.Kind == planner.KindAggregate {
-		kept, suppressed, err = policy.Enforce(qctx, batches, sp.CountColumn, dec.Obligations)
-		release(batches)
-		if err != nil {
-			rec.Decision, rec.Reasons = audit.DecisionDeny, []string{err.Error()}
-			return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	env := policy.ResultEnv{Analyst: sp.Analyst, Now: time.Now()}
+	if h.guard != nil {
+		env.Differ = h.guard
+	}
+	schema, kept, rep, err := policy.ApplyToResult(qctx, schema, batches, sp, dec.Obligations, env)
+	release(batches)
+	drec.Applied = append(drec.Applied, rep.Applied...)
+	if err != nil {
+		var refused *policy.RefusedError
+		if errors.As(err, &refused) {
+			return nil, h.refuse(rec, err)
 		}
-	}
-	if kept, err = h.roundResult(qctx, sp, dec.Obligations, kept, drec); err != nil {
-		return nil, err
-	}
-	var rows int64
-	for _, b := range kept {
-		rows += b.NumRows()
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
 	}
 	rec.Event, rec.Decision = audit.EventExport, audit.DecisionAllow
-	rec.Rows, rec.SuppressedGroups = rows, suppressed
+	// The site's own audit keeps the exact count; only what the policy
+	// allows (report_suppressed) leaves.
+	rec.Rows, rec.SuppressedGroups = rep.Rows, rep.Suppressed
+	if rep.UnitCounted {
+		rec.Details["min_group_size_counts"] = "units"
+	}
 	return &flight.Result{
 		Schema:  schema,
 		Batches: kept,
 		Meta: flight.ResultMeta{
 			Site:             h.site,
-			Rows:             rows,
-			SuppressedGroups: suppressed,
+			Rows:             rep.Rows,
+			SuppressedGroups: rep.Reported,
+			SuppressedReport: string(rep.Mode),
 			BundleRevision:   dec.BundleRevision,
 			DecisionID:       dec.DecisionID,
 		},
 	}, nil
+}
+
+// foldOptions hashes unit ids with the guard store's per-site key, so the
+// unit sets of a difference check never hold raw ids.
+func (h *handler) foldOptions() merge.FoldOptions {
+	if h.guard == nil {
+		return merge.FoldOptions{}
+	}
+	return merge.FoldOptions{UnitID: h.guard.UnitHasher().UnitID}
+}
+
+// engineFailed audits an engine error and returns one the analyst cannot
+// tell from any other engine failure: the engine's message (which can
+// depend on the data: which cast failed, on which value) stays in the
+// site's audit record and log. A deadline or cancellation is reported as
+// such.
+func (h *handler) engineFailed(ctx context.Context, sp *planner.SubPlan, rec *audit.Record, err error) error {
+	rec.Decision, rec.Error = audit.DecisionError, "engine: "+err.Error()
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("site %q: engine: %w", h.site, cerr)
+	}
+	h.log.Warn("engine failed", logkey.QueryID, sp.QueryID, logkey.Err, err)
+	return fmt.Errorf("site %q: the engine could not run the sub-plan (query %s); its error is in the site's audit log", h.site, sp.QueryID)
 }
 
 // serveDP answers sp with differential privacy: plan the noise, render the
@@ -198,7 +235,7 @@ func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DP
 	defer cancel()
 	schema, batches, err := h.run(qctx, run.engine, run.sql, run.args)
 	if err != nil {
-		return nil, fmt.Errorf("site %q: engine: %w", h.site, err)
+		return nil, h.engineFailed(qctx, sp, rec, err)
 	}
 	noisy, err := policy.ApplyDP(qctx, batches, q.plan, h.noise)
 	release(batches)
@@ -211,7 +248,7 @@ func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DP
 		release(noisy)
 		return nil, fmt.Errorf("site %q: %w", h.site, err)
 	}
-	drec.Applied = append(drec.Applied, oblDP)
+	drec.Applied = append(drec.Applied, policy.OblDP)
 	var rows int64
 	for _, b := range noisy {
 		rows += b.NumRows()
@@ -245,6 +282,10 @@ func (h *handler) render(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 	eng, dialect, choice, err := h.chooseEngine(ctx, sp)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("site %q: %w", h.site, err)
+	}
+	if err := policy.CheckDataErrors(sp, dialect.Name()); err != nil {
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{"fedmesh.data_error: " + err.Error()}
+		return nil, "", nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
 	}
 	psp, err := h.toPhysical(sp)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/policy"
-	"github.com/fedmesh/fedmesh/privacy/guard"
 )
 
 // obligationsBundle allows aggregates with a consent row filter, a minimum
@@ -44,20 +43,21 @@ decision := {
 // salesCSV: with consent only, north has 4 rows (sum 100), west 3 (sum 6),
 // south 2 (dropped as smaller than 3). Without the filter north would sum
 // to 1100.
-const salesCSV = `region,amount,consent
-north,10,true
-north,20,true
-north,30,true
-north,40,true
-north,1000,false
-south,5,true
-south,5,true
-west,1,true
-west,2,true
-west,3,true
-west,7,false
-west,7,false
-west,7,false
+// Customer 6 made both of south's orders.
+const salesCSV = `region,amount,consent,customer_id
+north,10,true,1
+north,20,true,2
+north,30,true,3
+north,40,true,4
+north,1000,false,5
+south,5,true,6
+south,5,true,6
+west,1,true,7
+west,2,true,8
+west,3,true,9
+west,7,false,10
+west,7,false,11
+west,7,false,12
 `
 
 func writeTestBundle(t *testing.T, rego string, roundTo int) string {
@@ -102,15 +102,15 @@ func newTestHandler(t *testing.T, pol evaluator) (*handler, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = alog.Close() })
-	g, err := guard.Open(filepath.Join(dir, "site-a.guard"), guard.Options{})
+	gs, err := openGuard(Config{GuardPath: filepath.Join(dir, "site-a.guard")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = g.Close() })
+	t.Cleanup(func() { _ = gs.Close() })
 	return &handler{
 		site: "a", engine: eng, dialect: dialect, policy: pol, audit: alog,
-		timeout: 30 * time.Second, slots: make(chan struct{}, 2), log: logger,
-		intake: intake{tables: []string{"sales"}, guard: g},
+		timeout: 30 * time.Second, slots: make(chan struct{}, 2), log: logger, guard: gs,
+		intake: intake{tables: []string{"sales"}, guard: gs},
 	}, auditPath
 }
 

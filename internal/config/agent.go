@@ -60,6 +60,12 @@ type Table struct {
 type Limits struct {
 	QueryTimeout  Duration `yaml:"query_timeout,omitempty"`  // default 60s
 	MaxConcurrent int      `yaml:"max_concurrent,omitempty"` // default 4
+	// MaxQueries is the most sub-plans one analyst may send this site per
+	// QueryWindow (default 1h), counted in the site's durable guard store
+	// so a restart does not reset it; 0: no site limit (the policy's
+	// rate_limit still sees the durable count).
+	MaxQueries  int64    `yaml:"max_queries,omitempty"`
+	QueryWindow Duration `yaml:"query_window,omitempty"`
 }
 
 var siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -134,6 +140,14 @@ func (c *Agent) validate(file string) error {
 		c.Limits.MaxConcurrent = 4
 	} else if c.Limits.MaxConcurrent < 0 {
 		p.add("limits.max_concurrent", "must be positive")
+	}
+	if c.Limits.MaxQueries < 0 {
+		p.add("limits.max_queries", "must not be negative")
+	}
+	if c.Limits.QueryWindow < 0 {
+		p.add("limits.query_window", "must be positive")
+	} else if c.Limits.QueryWindow > 0 && time.Duration(c.Limits.QueryWindow) < time.Minute {
+		p.add("limits.query_window", "must be at least 1m (queries are counted per minute)")
 	}
 	c.Log.validate("log", &p)
 	if c.AnalystCredentials != nil {

@@ -7,18 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/config"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
+	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/policy"
 )
 
@@ -100,61 +96,21 @@ func (c *Coordinator) checkResultPolicy(ctx context.Context, q *planner.Query, p
 	case !dec.Allow:
 		return denied(dec.Reasons)
 	}
-	if dec.Obligations.MinGroupSize > 1 {
-		drec.Applied = append(drec.Applied, "min_group_size")
-	}
-	if dec.Obligations.MaxGroups > 0 {
-		drec.Applied = append(drec.Applied, "max_groups")
-	}
-	if err := dec.Obligations.CheckMerged(in.Result); err != nil {
+	applied, err := dec.Obligations.CheckMerged(in.Result)
+	drec.Applied = append(drec.Applied, applied...)
+	if err != nil {
 		return denied([]string{"fedmesh.coordinator_obligations: " + err.Error()})
 	}
 	return nil
 }
 
-// mergedGroupCounts sums the sites' COUNT(*) partials per group key.
+// mergedGroupCounts sums the sites' COUNT(*) partials per merged group,
+// grouping by typed key exactly as the merge of the answer does
+// (merge.GroupCounts), so the policy judges the groups the analyst gets.
 func mergedGroupCounts(ctx context.Context, keys []string, countCol string, results []flight.SiteResult) ([]int64, error) {
-	sums := map[string]int64{}
-	var b strings.Builder
-	for _, r := range results {
-		for _, batch := range r.Batches {
-			cols := make([]arrow.Array, len(keys))
-			for i, k := range keys {
-				idx := batch.Schema().FieldIndices(k)
-				if len(idx) != 1 {
-					return nil, fmt.Errorf("site %q: group key %q not found once in its result", r.Site, k)
-				}
-				cols[i] = batch.Column(idx[0])
-			}
-			idx := batch.Schema().FieldIndices(countCol)
-			if len(idx) != 1 {
-				return nil, fmt.Errorf("site %q: count column %q not found once in its result", r.Site, countCol)
-			}
-			cnt, err := compute.CastToType(ctx, batch.Column(idx[0]), arrow.PrimitiveTypes.Int64)
-			if err != nil {
-				return nil, fmt.Errorf("site %q: count column: %w", r.Site, err)
-			}
-			counts := cnt.(*array.Int64)
-			for row := range int(batch.NumRows()) {
-				b.Reset()
-				for _, c := range cols {
-					if c.IsNull(row) {
-						b.WriteString("\x00N")
-					} else {
-						b.WriteString("\x00V")
-						b.WriteString(c.ValueStr(row))
-					}
-				}
-				if !counts.IsNull(row) {
-					sums[b.String()] += counts.Value(row)
-				}
-			}
-			cnt.Release()
-		}
+	parts := make([]merge.Partial, len(results))
+	for i, r := range results {
+		parts[i] = merge.Partial{Site: r.Site, Batches: r.Batches}
 	}
-	out := make([]int64, 0, len(sums))
-	for _, n := range sums {
-		out = append(out, n)
-	}
-	return out, nil
+	return merge.GroupCounts(ctx, keys, countCol, parts)
 }

@@ -111,3 +111,48 @@ func TestCoordinatorPolicyOnMergedGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestCoordinatorPolicyGroupsLikeTheMerge: a key sent as DECIMAL(5,2) 1.50
+// by one site and DECIMAL(4,1) 1.5 by another is one merged group (as the
+// answer shows it), so its 3 + 4 rows meet the cross-site minimum of 5.
+func TestCoordinatorPolicyGroupsLikeTheMerge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		".manifest":   `{"revision": "coord-1", "roots": ["fedmesh"]}`,
+		"policy.rego": crossSiteBundle,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol, err := policy.Load(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(site string, scale int32, rows string) flight.SiteResult {
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "g0", Type: &arrow.Decimal128Type{Precision: 5, Scale: scale}, Nullable: true},
+			{Name: "a1", Type: arrow.PrimitiveTypes.Int64},
+		}, nil)
+		b, _, err := array.RecordFromJSON(memory.DefaultAllocator, schema, strings.NewReader(rows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Release)
+		return flight.SiteResult{Site: site, Schema: schema, Batches: []arrow.RecordBatch{b}}
+	}
+	plan := &planner.SubPlan{Version: planner.PlanVersion, QueryID: "q", Analyst: "alice", Site: "a",
+		Kind: planner.KindAggregate, Table: "sales",
+		GroupBy:     []planner.OutputColumn{{Name: "g0", Expr: planner.Col("price")}},
+		Aggs:        []planner.OutputColumn{{Name: "a1", Agg: &planner.PartialAgg{Func: planner.AggCountStar}}},
+		CountColumn: "a1"}
+	c := &Coordinator{log: slog.New(slog.DiscardHandler), resultPolicy: policy.NewHolder(pol, nil)}
+	var rec audit.Record
+	err = c.checkResultPolicy(ctx, &planner.Query{Merge: planner.MergePlan{Keys: []string{"g0"}}}, map[string]*planner.SubPlan{"a": plan},
+		[]flight.SiteResult{part("a", 2, `[{"g0":"1.50","a1":3}]`), part("b", 1, `[{"g0":"1.5","a1":4}]`)}, &rec)
+	if err != nil {
+		t.Fatalf("checkResultPolicy: %v (the policy saw the two sites' 1.50 and 1.5 as two groups)", err)
+	}
+}

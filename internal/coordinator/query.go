@@ -16,6 +16,7 @@ import (
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
 	"github.com/fedmesh/fedmesh/planner/sqlfront"
+	"github.com/fedmesh/fedmesh/policy"
 )
 
 // Answer is a federated query's result.
@@ -25,6 +26,11 @@ type Answer struct {
 	Rows             [][]any        `json:"rows"`
 	Sites            []SiteStatus   `json:"sites"`
 	SuppressedGroups int64          `json:"suppressed_groups"`
+	// SuppressedReport says what SuppressedGroups is: "exact", "coarse" (at
+	// least, rounded down to a power of ten), "flag" (1: some group was
+	// suppressed somewhere) or "none" (not reported) — the least precise
+	// of the sites' reports (policy report_suppressed).
+	SuppressedReport string `json:"suppressed_report,omitempty"`
 	// Approximate names the columns that are sketch estimates and their
 	// error bounds; absent when every value is exact.
 	Approximate []merge.Approximation `json:"approximate,omitempty"`
@@ -44,6 +50,7 @@ type SiteStatus struct {
 	Status           audit.Status `json:"status"` // audit.StatusOK or audit.StatusNoTable
 	Rows             int64        `json:"rows"`
 	SuppressedGroups int64        `json:"suppressed_groups"`
+	SuppressedReport string       `json:"suppressed_report,omitempty"`
 	BundleRevision   string       `json:"bundle_revision,omitempty"`
 	ElapsedMS        float64      `json:"elapsed_ms"`
 }
@@ -137,15 +144,26 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 
 	ans := &Answer{QueryID: qid}
 	parts := make([]merge.Partial, 0, len(results))
+	modes := make([]policy.SuppressedReport, 0, len(results))
+	reported := make([]int64, 0, len(results))
 	for _, r := range results {
 		parts = append(parts, merge.Partial{Site: r.Site, Batches: r.Batches})
+		mode := policy.SuppressedReport(r.Meta.SuppressedReport).Mode()
 		ans.Sites = append(ans.Sites, SiteStatus{
 			Site: r.Site, Status: audit.StatusOK, Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
-			BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
+			SuppressedReport: string(mode), BundleRevision: r.Meta.BundleRevision, ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
 		})
-		ans.SuppressedGroups += r.Meta.SuppressedGroups
+		modes, reported = append(modes, mode), append(reported, r.Meta.SuppressedGroups)
 		rec.Sites = append(rec.Sites, audit.SiteOutcome{Site: r.Site, Status: audit.StatusOK, Rows: r.Meta.Rows, SuppressedGroups: r.Meta.SuppressedGroups,
 			BundleRevision: r.Meta.BundleRevision, Head: c.siteHead(r.Site, r.Meta.AuditHead)})
+	}
+	total, mode := policy.CombineSuppressed(modes, reported)
+	ans.SuppressedGroups, ans.SuppressedReport = total, string(mode)
+	if mode != policy.ReportExact {
+		if rec.Details == nil {
+			rec.Details = map[string]any{}
+		}
+		rec.Details["suppressed_report"] = string(mode)
 	}
 	if err := c.checkResultPolicy(ctx, q, plans, results, rec); err != nil {
 		return nil, err

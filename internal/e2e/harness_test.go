@@ -98,6 +98,12 @@ type fedOptions struct {
 	catalogs    map[string]planner.Catalog
 	// sites lists the federation's sites (unset: sites3).
 	sites []string
+	// guarded keeps the default bundle's exact-mode guards (difference
+	// check over declared units, suppressed groups reported as a flag),
+	// which defaultBundleWith turns off for tests that repeat queries.
+	guarded bool
+	// maxQueries is each site's durable per-analyst rate limit (0: none).
+	maxQueries int64
 }
 
 type federation struct {
@@ -152,6 +158,9 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 	})
 
 	bundle := defaultBundleWith(t, opts.minGroupSize)
+	if opts.guarded {
+		bundle = defaultBundleGuarded(t, opts.minGroupSize)
+	}
 	certDir := filepath.Join(fx.dir, "certs")
 	coordID := certs.CoordinatorID(td)
 	var coordSites []coordinator.Site
@@ -197,6 +206,8 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			Catalog:      opts.catalogs[s],
 			Tables:       sourceNames(tables),
 			AuditPath:    auditPath,
+			GuardPath:    filepath.Join(work, "site-"+s+".guard"),
+			MaxQueries:   opts.maxQueries,
 			QueryTimeout: 30 * time.Second,
 			Logger:       logger,
 		})
@@ -282,7 +293,24 @@ func loadSource(t *testing.T, dir, name string) certs.Source {
 // The other isolation rules stay as shipped. No table is protected by
 // differential privacy: these federations check exact answers (the DP tests
 // use their own bundle data).
+// defaultBundleWith is the default bundle with minimum group size k (0:
+// its own), no sensitive columns, no protected tables, and without the
+// exact-mode guards: differential tests repeat near-identical queries (the
+// difference check would refuse them), compare suppressed-group counts,
+// and expect groups counted in rows as DuckDB counts them.
 func defaultBundleWith(t *testing.T, k int) string {
+	t.Helper()
+	return defaultBundle(t, k, false)
+}
+
+// defaultBundleGuarded is defaultBundleWith with the default bundle's
+// difference check (units) and suppressed-group flag kept.
+func defaultBundleGuarded(t *testing.T, k int) string {
+	t.Helper()
+	return defaultBundle(t, k, true)
+}
+
+func defaultBundle(t *testing.T, k int, guarded bool) string {
 	t.Helper()
 	src := filepath.Join("..", "..", "policy", "bundles", "default")
 	dst := filepath.Join(t.TempDir(), "bundle")
@@ -303,6 +331,10 @@ func defaultBundleWith(t *testing.T, k int) string {
 	}
 	data["fedmesh"]["sensitive_columns"] = []string{}
 	delete(data["fedmesh"], "protected_tables")
+	if !guarded {
+		delete(data["fedmesh"], "units")
+		data["fedmesh"]["report_suppressed"] = "exact"
+	}
 	b, _ = json.Marshal(data)
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -342,7 +374,8 @@ type response struct {
 		Status           string `json:"status"`
 		SuppressedGroups int64  `json:"suppressed_groups"`
 	} `json:"sites"`
-	SuppressedGroups int64 `json:"suppressed_groups"`
+	SuppressedGroups int64  `json:"suppressed_groups"`
+	SuppressedReport string `json:"suppressed_report"`
 	// Suppressed: every site withheld a global aggregate (values NULL).
 	Suppressed bool `json:"suppressed"`
 	Error      *struct {

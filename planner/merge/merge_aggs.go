@@ -94,6 +94,11 @@ func planAgg(a planner.MergeAgg, in []ltype) (aggSpec, error) {
 			return aggSpec{}, bad(0, "a value that can be counted")
 		}
 		s.result = typeBin
+	case mergeUnitSetBuild:
+		if in[0].kind != tInt && in[0].kind != tStr && in[0].kind != tBin && in[0].kind != tNull {
+			return aggSpec{}, bad(0, "an integer, text or binary unit id")
+		}
+		s.result = typeBin
 	case mergeQuantileBuild:
 		if !numeric(in[0]) {
 			return aggSpec{}, bad(0, "a number")
@@ -106,7 +111,7 @@ func planAgg(a planner.MergeAgg, in []ltype) (aggSpec, error) {
 	default:
 		return aggSpec{}, fmt.Errorf("merge aggregate %q: unknown merge function %q", a.Name, a.Func)
 	}
-	if a.Func != mergeHLLBuild {
+	if a.Func != mergeHLLBuild && a.Func != mergeUnitSetBuild {
 		for i, t := range s.read {
 			if t.kind == tBin && a.Func != planner.MergeApproxDistinct && a.Func != planner.MergeApproxQuantile {
 				return aggSpec{}, bad(i, "a value (sketches merge only into their own aggregate)")

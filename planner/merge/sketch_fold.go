@@ -19,6 +19,7 @@ import (
 const (
 	mergeHLLBuild      planner.MergeFunc = "hll_build"      // Inputs: [value]
 	mergeQuantileBuild planner.MergeFunc = "quantile_build" // Inputs: [value, subgroup row count]
+	mergeUnitSetBuild  planner.MergeFunc = "unit_set_build" // Inputs: [unit id]
 )
 
 // foldAggs says how each of sp's partials is computed from the inner
@@ -55,6 +56,8 @@ func foldAggs(sp *planner.SubPlan, keyOf map[string]string) ([]planner.MergeAgg,
 			m.Func, m.Inputs = mergeHLLBuild, []string{keyOf[a.Name]}
 		case planner.AggQuantileSketch:
 			m.Func, m.Inputs = mergeQuantileBuild, []string{keyOf[a.Name], sp.CountColumn}
+		case planner.AggUnitSet:
+			m.Func, m.Inputs = mergeUnitSetBuild, []string{keyOf[a.Name]}
 		default:
 			return nil, fmt.Errorf("partial %q: aggregate %q cannot be folded into a sketch plan", a.Name, a.Agg.Func)
 		}
@@ -72,8 +75,24 @@ func foldAggs(sp *planner.SubPlan, keyOf map[string]string) ([]planner.MergeAgg,
 // argument values themselves never leave FoldSketches.
 //
 // It returns the input unchanged (retained) when sp has no sketch. The
-// caller releases both the input and the output batches.
+// caller releases both the input and the output batches. A unit_set partial
+// needs FoldSketchesWith and a UnitID.
 func FoldSketches(ctx context.Context, sp *planner.SubPlan, schema *arrow.Schema, batches []arrow.RecordBatch) (*arrow.Schema, []arrow.RecordBatch, error) {
+	return FoldSketchesWith(ctx, sp, schema, batches, FoldOptions{})
+}
+
+// FoldOptions carries what site-only partials need.
+type FoldOptions struct {
+	// UnitID maps a unit id as the fold reads it (int64, string or []byte)
+	// to the id put in a unit_set bitmap, e.g. guard.UnitHasher.UnitID. A
+	// plan with a unit_set partial and no UnitID is refused.
+	UnitID func(v any) (uint64, error)
+}
+
+// FoldSketchesWith is FoldSketches with options: each unit_set partial
+// becomes a Binary column holding one serialized roaring64 bitmap of the
+// group's unit ids (UnitBitmaps reads it back).
+func FoldSketchesWith(ctx context.Context, sp *planner.SubPlan, schema *arrow.Schema, batches []arrow.RecordBatch, opts FoldOptions) (*arrow.Schema, []arrow.RecordBatch, error) {
 	if !sp.HasSketches() {
 		for _, b := range batches {
 			b.Retain()
@@ -125,7 +144,14 @@ func FoldSketches(ctx context.Context, sp *planner.SubPlan, schema *arrow.Schema
 	accs := make([]accumulator, len(specs))
 	inReaders := make([][]*colReader, len(specs))
 	for i, s := range specs {
-		accs[i] = newAccumulator(s)
+		if s.agg.Func == mergeUnitSetBuild {
+			if opts.UnitID == nil {
+				return nil, nil, fmt.Errorf("fold sketches: unit set %q needs a unit id function", s.agg.Name)
+			}
+			accs[i] = &unitSetBuild{id: opts.UnitID}
+		} else {
+			accs[i] = newAccumulator(s)
+		}
 		inReaders[i] = newReaders(len(s.read))
 	}
 	for _, rec := range batches {

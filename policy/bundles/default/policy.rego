@@ -25,6 +25,36 @@ default max_groups_obligation := {}
 
 max_groups_obligation := {"max_groups": data.fedmesh.max_groups}
 
+# Exact-mode guards against differencing and side channels (policy/README.md,
+# "Differencing and side channels"). data.fedmesh.units maps a table to the
+# column naming its privacy unit (the person); a plan over such a table gets a
+# difference check (k: data.fedmesh.difference_k, default the minimum group
+# size, which then counts distinct units). Tables under differential privacy
+# get the dp obligation instead.
+default units_setting := {}
+
+units_setting := data.fedmesh.units
+
+default difference_check_obligation := {}
+
+difference_check_obligation := {"difference_check": object.union(
+	{"unit": units_setting[input.plan.tables[0]]},
+	difference_k_setting,
+)} if {
+	units_setting[input.plan.tables[0]]
+	not dp_obligation.dp
+}
+
+default difference_k_setting := {}
+
+difference_k_setting := {"k": data.fedmesh.difference_k}
+
+# How much a site tells about the groups it dropped: "flag" (whether some
+# were), unless data.fedmesh.report_suppressed says "exact", "coarse" or "none".
+default report_suppressed_obligation := {"report_suppressed": "flag"}
+
+report_suppressed_obligation := {"report_suppressed": data.fedmesh.report_suppressed}
+
 # ---------------------------------------------------------------------------
 # Names used in messages.
 
@@ -363,7 +393,10 @@ obligations := object.union(
 		},
 		max_groups_obligation,
 	),
-	dp_obligation,
+	object.union(
+		object.union(dp_obligation, difference_check_obligation),
+		report_suppressed_obligation,
+	),
 )
 
 decision := {
