@@ -259,6 +259,8 @@ func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DP
 		Batches: noisy,
 		Meta: flight.ResultMeta{
 			Site: h.site, Rows: rows, BundleRevision: dec.BundleRevision, DecisionID: dec.DecisionID, Privacy: meta,
+			// Groups below the noisy threshold are not counted anywhere.
+			SuppressedReport: string(policy.ReportNone),
 		},
 	}, nil
 }

@@ -27,6 +27,7 @@ type answer struct {
 	Rows             [][]any      `json:"rows"`
 	Sites            []siteStatus `json:"sites"`
 	SuppressedGroups int64        `json:"suppressed_groups"`
+	SuppressedReport string       `json:"suppressed_report"`
 	Approximate      []approxNote `json:"approximate"`
 	Privacy          *privacyNote `json:"privacy"`
 	// Suppressed: every site withheld a global aggregate; its values are
@@ -243,12 +244,7 @@ func writeTable(w io.Writer, ans *answer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var per []string
-	for _, s := range ans.Sites {
-		per = append(per, fmt.Sprintf("%s: %d", s.Site, s.SuppressedGroups))
-	}
-	fmt.Fprintf(w, "(%d rows; %d groups suppressed by site policy [%s]; query %s)\n",
-		len(ans.Rows), ans.SuppressedGroups, strings.Join(per, ", "), ans.QueryID)
+	fmt.Fprintf(w, "(%d rows; %s; query %s)\n", len(ans.Rows), suppressedText(ans), ans.QueryID)
 	writeApprox(w, ans)
 	writePrivacy(w, ans.Privacy)
 	writeSuppressed(w, ans)
@@ -312,4 +308,28 @@ func cell(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// suppressedText says what the sites report of the groups they dropped, as
+// much as their policy lets them: a count, a count rounded down to a power
+// of ten, only whether some were dropped, or nothing.
+func suppressedText(ans *answer) string {
+	switch ans.SuppressedReport {
+	case "none":
+		return "the sites do not report suppressed groups"
+	case "flag":
+		if ans.SuppressedGroups > 0 {
+			return "some groups suppressed by site policy (the sites report no number)"
+		}
+		return "no groups suppressed by site policy"
+	}
+	var per []string
+	for _, s := range ans.Sites {
+		per = append(per, fmt.Sprintf("%s: %d", s.Site, s.SuppressedGroups))
+	}
+	what := "groups suppressed by site policy"
+	if ans.SuppressedReport == "coarse" {
+		what = "groups suppressed by site policy (at least; rounded down to a power of ten)"
+	}
+	return fmt.Sprintf("%d %s [%s]", ans.SuppressedGroups, what, strings.Join(per, ", "))
 }
