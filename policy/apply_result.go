@@ -100,6 +100,15 @@ func ApplyToResult(ctx context.Context, schema *arrow.Schema, batches []arrow.Re
 	}
 	if o.MinGroupSize > 1 {
 		rep.Applied = append(rep.Applied, OblMinGroupSize)
+		var dropped int64
+		var kept []arrow.RecordBatch
+		schema, kept, dropped, err = enforceConditions(ctx, schema, out, o.MinGroupSize)
+		releaseBatches(out)
+		out = kept
+		if err != nil {
+			return nil, nil, rep, err
+		}
+		rep.Suppressed += dropped
 	}
 	for _, b := range out {
 		rep.Rows += b.NumRows()

@@ -145,6 +145,9 @@ func ApplyToPlan(sp *planner.SubPlan, o Obligations) (applied []Obligation, err 
 		if a.Agg != nil && a.Agg.Func == planner.AggUnitSet {
 			return nil, fmt.Errorf("%w: partial %q is a site-only unit set; a coordinator never sends one", ErrPlanInvalid, a.Name)
 		}
+		if strings.HasPrefix(a.Name, "__fedmesh") {
+			return nil, fmt.Errorf("%w: output name %q is reserved for the site's own partials", ErrPlanInvalid, a.Name)
+		}
 	}
 	if len(o.DenyColumns) > 0 {
 		applied = append(applied, OblDenyColumns)
@@ -160,6 +163,13 @@ func ApplyToPlan(sp *planner.SubPlan, o Obligations) (applied []Obligation, err 
 		applied = append(applied, OblRowFilter)
 		if err := sp.Validate(); err != nil {
 			return applied, fmt.Errorf("%w: the policy's row filter made the sub-plan invalid: %v", ErrPlanInvalid, err)
+		}
+	}
+	if sp.Kind == planner.KindAggregate && o.DP == nil && o.MinGroupSize > 1 {
+		// The minimum group size also bounds the parts of a group that a
+		// condition inside an aggregate picks out (conditions.go).
+		if err := addConditionCounts(sp); err != nil {
+			return applied, err
 		}
 	}
 	if dc := o.DifferenceCheck; dc != nil && o.DP == nil && sp.Kind == planner.KindAggregate {
