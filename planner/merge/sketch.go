@@ -3,9 +3,9 @@ package merge
 import (
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"math"
 	"math/big"
+	"strconv"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
