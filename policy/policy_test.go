@@ -75,7 +75,7 @@ func loadDefault(t testing.TB) *policy.Policy {
 func TestDefaultBundleDecisions(t *testing.T) {
 	t.Parallel()
 	p := loadDefault(t)
-	if got, want := p.Revision(), "default-1"; got != want {
+	if got, want := p.Revision(), "default-2"; got != want {
 		t.Errorf("Revision() = %q, want %q", got, want)
 	}
 	tests := []struct {
@@ -140,7 +140,7 @@ func TestDefaultBundleDecisions(t *testing.T) {
 			if diff := cmp.Diff(wantObl, d.Obligations); diff != "" {
 				t.Errorf("Obligations (-want +got):\n%s", diff)
 			}
-			if d.BundleRevision != "default-1" || d.Path != "data.fedmesh.decision" || len(d.DecisionID) != 36 {
+			if d.BundleRevision != "default-2" || d.Path != "data.fedmesh.decision" || len(d.DecisionID) != 36 {
 				t.Errorf("revision/path/id = %q/%q/%q", d.BundleRevision, d.Path, d.DecisionID)
 			}
 		})
