@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -234,22 +232,8 @@ type dpResponse struct {
 
 func (f *dpFederation) query(coord int, token, sqlText string) dpResponse {
 	f.t.Helper()
-	body, _ := json.Marshal(map[string]any{"sql": sqlText, "purpose": "dp e2e test"})
-	req, _ := http.NewRequest(http.MethodPost, f.coords[coord].url+"/v1/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatalf("query %q: %v", sqlText, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
 	var r dpResponse
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		f.t.Fatalf("query %q: HTTP %d, undecodable body %q: %v", sqlText, resp.StatusCode, raw, err)
-	}
-	r.Status = resp.StatusCode
+	r.Status = postJSON(f.t, f.coords[coord].url+"/v1/query", token, map[string]any{"sql": sqlText, "purpose": "dp e2e test"}, &r)
 	return r
 }
 
