@@ -9,6 +9,8 @@ import (
 	"net"
 	"path/filepath"
 
+	"google.golang.org/grpc/health"
+
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
@@ -168,6 +170,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	srv := flight.NewServer(catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}, a.log)
 	srv.MaxConnectionAge = a.cfg.MaxConnectionAge
+	hs := health.NewServer()
+	srv.Health = hs
+	monitor := newHealthMonitor(hs, pol, eng, a.cfg.HealthInterval, a.log)
 
 	// The server goes last: it stops first, draining its streams while
 	// the identity and the policy still work under them. The engine and
@@ -185,5 +190,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		return srv.Serve(ctx, lis, creds)
 	}})
+	// The health monitor stops first of all, reporting NOT_SERVING while
+	// the server drains.
+	tasks = append(tasks, task.Task{Name: "health", Run: monitor.run})
 	return task.Run(ctx, tasks...)
 }

@@ -80,6 +80,10 @@ type Config struct {
 	// guard store; 0: no site limit.
 	MaxQueries  int64
 	QueryWindow time.Duration
+
+	// HealthInterval is how often the gRPC health status is re-probed
+	// (policy loaded, engine answers); 0: DefaultHealthInterval.
+	HealthInterval time.Duration
 }
 
 // FromFile builds the runtime Config from a validated config file.

@@ -49,6 +49,8 @@ func (c *Coordinator) routes() http.Handler {
 		},
 		Logger: c.cfg.Logger,
 	}))
+	mux.HandleFunc("GET "+PathLivez, livez)
+	mux.HandleFunc("GET "+PathReadyz, c.readyz)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
