@@ -57,3 +57,31 @@ func (c *Coordinator) readyz(w http.ResponseWriter, _ *http.Request) {
 	}
 	writeJSON(w, status, r)
 }
+
+// pathQuery is the query endpoint, whose answers the metrics count.
+const pathQuery = "/v1/query"
+
+// observeQueries counts the answers of POST /v1/query in the metrics,
+// leaving the routes themselves alone.
+func (c *Coordinator) observeQueries(next http.Handler) http.Handler {
+	if c.metrics == nil {
+		return next
+	}
+	counted := c.metrics.Queries(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == pathQuery {
+			counted.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// catalogsKnown maps every configured site to whether its catalog is known.
+func (c *Coordinator) catalogsKnown() map[string]bool {
+	out := make(map[string]bool, len(c.cfg.Sites))
+	for _, s := range c.cfg.Sites {
+		out[s.Name] = c.catalogs.get(s.Name) != nil
+	}
+	return out
+}
