@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/fedmesh/fedmesh/internal/coordinator"
 	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/coordinator"
 )
 
 // checkConfig is -check-config: validate the file, then build what can be
