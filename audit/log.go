@@ -45,6 +45,18 @@ type Options struct {
 	// chain continues in the new file (see Segments).
 	RotateSize int64
 	RotateAge  time.Duration
+
+	// Observe, if set, receives timings for metrics: each Append's wait
+	// until its record is durable (or failed), and each write+fsync of a
+	// batch. It is called from Append's caller and from the writer
+	// goroutine, so it must be quick and safe for concurrent use.
+	Observe Observer
+}
+
+// Observer receives the log's timings (Options.Observe).
+type Observer interface {
+	ObserveAppend(d time.Duration, err error)
+	ObserveSync(d time.Duration)
 }
 
 // file is what the writer needs of the log file; tests swap in a fake to
@@ -87,6 +99,7 @@ type Log struct {
 	size       int64
 	segStart   time.Time
 
+	observe   Observer      // nil: none
 	buf       []byte        // writer's scratch buffer
 	syncs     atomic.Uint64 // fsyncs done, reported by BenchmarkAppend
 	closeOnce sync.Once
@@ -132,6 +145,7 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, string, error) {
 		return Record{}, "", fmt.Errorf("append audit record: %w", err)
 	}
 	req := &request{rec: r, body: body, done: make(chan result, 1)}
+	start := time.Now()
 
 	l.mu.Lock()
 	switch {
@@ -149,6 +163,9 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, string, error) {
 
 	select {
 	case res := <-req.done:
+		if l.observe != nil {
+			l.observe.ObserveAppend(time.Since(start), res.err)
+		}
 		return res.rec, res.hash, res.err
 	case <-ctx.Done():
 		return Record{}, "", fmt.Errorf("append audit record (event %q): waiting for fsync of %s: %w", r.Event, l.path, ctx.Err())
@@ -311,8 +328,12 @@ func (l *Log) persist(f file, buf []byte) error {
 	if err != nil {
 		return fmt.Errorf("write %d bytes to %s: %w", len(buf), l.path, err)
 	}
+	start := time.Now()
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", l.path, err)
+	}
+	if l.observe != nil {
+		l.observe.ObserveSync(time.Since(start))
 	}
 	l.syncs.Add(1)
 	return nil

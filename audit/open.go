@@ -75,6 +75,7 @@ func Open(path string, opts Options) (*Log, error) {
 	}
 	l := &Log{
 		signer:     opts.Signer,
+		observe:    opts.Observe,
 		signEvery:  signEvery,
 		signEach:   signEach,
 		rotSize:    opts.RotateSize,

@@ -37,6 +37,11 @@ type Target struct {
 // Client is the coordinator's Flight client: one lazily connected gRPC
 // connection per site, reused across queries. It is safe for concurrent use.
 type Client struct {
+	// Observe, if set before the first FanOut, is told each site's
+	// outcome in a fan-out (codes.OK, or the code of its SiteError) and how
+	// long the site took, for metrics. It must be safe for concurrent use.
+	Observe func(site string, code codes.Code, elapsed time.Duration)
+
 	sites  map[string]*siteConn
 	logger *slog.Logger
 }
@@ -165,15 +170,22 @@ func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) 
 	g, gctx := errgroup.WithContext(ctx)
 	for i, site := range sites {
 		g.Go(func() error {
+			start := time.Now()
 			r, err := c.fetch(gctx, site, tickets[i], plans[site])
 			if err != nil {
 				se := siteError(site, err)
+				if c.Observe != nil {
+					c.Observe(site, se.Code, time.Since(start))
+				}
 				level := slog.LevelWarn
 				if gctx.Err() != nil && ctx.Err() == nil {
 					level = slog.LevelDebug // cancelled because a sibling failed
 				}
 				c.logger.Log(ctx, level, "site failed", logkey.Site, site, logkey.QueryID, plans[site].QueryID, logkey.Code, se.Code.String(), logkey.Err, se)
 				return se
+			}
+			if c.Observe != nil {
+				c.Observe(site, codes.OK, time.Since(start))
 			}
 			results[i] = r
 			return nil

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
@@ -79,6 +80,9 @@ type Server struct {
 	// changed allow-list apply to long-lived clients too: TLS checks a peer
 	// only at the handshake. Streams in flight finish on the old connection.
 	MaxConnectionAge time.Duration
+	// Health, if set, is served beside the Flight service as the standard
+	// gRPC health service (grpc.health.v1.Health), under the same mTLS.
+	Health healthgrpc.HealthServer
 
 	h      Handler
 	logger *slog.Logger
@@ -114,6 +118,9 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener, creds credentials.
 	}
 	gs := grpc.NewServer(opts...)
 	flight.RegisterFlightServiceServer(gs, s)
+	if s.Health != nil {
+		healthgrpc.RegisterHealthServer(gs, s.Health)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- gs.Serve(lis) }()

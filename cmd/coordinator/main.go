@@ -16,10 +16,14 @@ import (
 
 func main() {
 	path := flag.String("config", "", "path to the coordinator's YAML config (required)")
+	check := flag.Bool("check-config", false, "load, validate and build the config without starting; print ok or every problem, exit 1 on problems")
 	flag.Parse()
 	if *path == "" {
 		fmt.Fprintln(os.Stderr, "coordinator: -config is required")
 		os.Exit(2)
+	}
+	if *check {
+		os.Exit(checkConfig(os.Stdout, *path))
 	}
 	if err := run(*path); err != nil {
 		fmt.Fprintln(os.Stderr, "coordinator:", err)

@@ -8,11 +8,15 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc/health"
 
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/logkey"
+	"github.com/fedmesh/fedmesh/internal/metrics"
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner/render"
 	"github.com/fedmesh/fedmesh/privacy/dp"
@@ -22,8 +26,9 @@ import (
 
 // Agent is one site agent.
 type Agent struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics.Agent
 }
 
 // New checks cfg and returns an agent; nothing is opened until Run.
@@ -65,7 +70,12 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.GuardPath == "" {
 		cfg.GuardPath = filepath.Join(filepath.Dir(cfg.AuditPath), "site-"+cfg.Site+".guard")
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site)}, nil
+	m := metrics.NewAgent()
+	if cfg.PolicySource != nil {
+		cfg.PolicySource = observedSource{Source: cfg.PolicySource, m: m}
+	}
+	m.SetIdentity(cfg.Identity)
+	return &Agent{cfg: cfg, log: cfg.Logger.With(logkey.Component, "site-agent", logkey.Site, cfg.Site), metrics: m}, nil
 }
 
 // openGuard opens the site's exact-mode guard store. Without a site rate
@@ -103,6 +113,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	aopts := a.cfg.AuditOptions
 	aopts.Logger, aopts.Component, aopts.Site = a.cfg.Logger, audit.ComponentSiteAgent, a.cfg.Site
+	aopts.Observe = a.metrics
 	alog, err := audit.Open(a.cfg.AuditPath, aopts)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
@@ -122,9 +133,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	h := &handler{
 		site:    a.cfg.Site,
-		engine:  eng,
+		engine:  observeEngine(eng, a.metrics),
 		dialect: dialect,
-		policy:  pol,
+		policy:  timedEvaluator{evaluator: pol, m: a.metrics},
 		audit:   alog,
 		timeout: a.cfg.QueryTimeout,
 		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
@@ -166,8 +177,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := flight.NewServer(catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}, a.log)
+	a.metrics.SetSlots(cap(h.slots), func() int { return len(h.slots) })
+	a.metrics.SetBundle(func() (string, bool) { return pol.Revision(), pol.Current() != nil })
+	srv := flight.NewServer(observedHandler{m: a.metrics,
+		catalogHandler: catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}}, a.log)
 	srv.MaxConnectionAge = a.cfg.MaxConnectionAge
+	hs := health.NewServer()
+	srv.Health = hs
+	monitor := newHealthMonitor(hs, pol, eng, a.cfg.HealthInterval, a.log)
 
 	// The server goes last: it stops first, draining its streams while
 	// the identity and the policy still work under them. The engine and
@@ -185,5 +202,31 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		return srv.Serve(ctx, lis, creds)
 	}})
+	if mlis, err := a.metricsListener(); err != nil {
+		return err
+	} else if mlis != nil {
+		tasks = append(tasks, task.Task{Name: "metrics server", Run: func(ctx context.Context) error {
+			a.log.Info("serving metrics and health", logkey.Addr, mlis.Addr().String())
+			return metrics.Serve(ctx, mlis, opsHandler(a.metrics, hs), metricsGrace)
+		}})
+	}
+	// The health monitor stops first of all, reporting NOT_SERVING while
+	// the server drains.
+	tasks = append(tasks, task.Task{Name: "health", Run: monitor.run})
 	return task.Run(ctx, tasks...)
+}
+
+// metricsGrace bounds the ops server's shutdown: scrapes are short.
+const metricsGrace = 2 * time.Second
+
+// metricsListener is the ops server's listener, nil when none is set.
+func (a *Agent) metricsListener() (net.Listener, error) {
+	if a.cfg.MetricsListener != nil || a.cfg.MetricsListen == "" {
+		return a.cfg.MetricsListener, nil
+	}
+	lis, err := net.Listen("tcp", a.cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	return lis, nil
 }

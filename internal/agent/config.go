@@ -80,6 +80,16 @@ type Config struct {
 	// guard store; 0: no site limit.
 	MaxQueries  int64
 	QueryWindow time.Duration
+
+	// MetricsListen, if set, is the host:port of the agent's ops HTTP
+	// server: Prometheus /metrics and the gRPC health service (h2c), never
+	// on the Flight port. MetricsListener replaces it (tests).
+	MetricsListen   string
+	MetricsListener net.Listener
+
+	// HealthInterval is how often the gRPC health status is re-probed
+	// (policy loaded, engine answers); 0: DefaultHealthInterval.
+	HealthInterval time.Duration
 }
 
 // FromFile builds the runtime Config from a validated config file.
@@ -138,6 +148,7 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		QueryWindow:   time.Duration(f.Limits.QueryWindow),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
+		MetricsListen: f.MetricsListen,
 		Logger:        logger,
 	}, nil
 }

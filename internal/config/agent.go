@@ -29,6 +29,10 @@ type Agent struct {
 	// differentially private tables (and the exact-mode guards). Default:
 	// the audit log's directory. It must survive restarts, like the audit log.
 	StateDir string `yaml:"state_dir,omitempty"`
+	// MetricsListen is the host:port of the ops HTTP server (Prometheus
+	// /metrics and the gRPC health service for probes); unset: none. It
+	// must differ from listen: the Flight port speaks only mTLS.
+	MetricsListen string `yaml:"metrics_listen,omitempty"`
 }
 
 // Engine selects and tunes one of the site's engines.
@@ -88,6 +92,12 @@ func (c *Agent) validate(file string) error {
 		p.add("site", "%q is not a site name (lowercase letters, digits, - and _)", c.Site)
 	}
 	checkAddr("listen", c.Listen, &p)
+	if c.MetricsListen != "" {
+		checkAddr("metrics_listen", c.MetricsListen, &p)
+		if c.MetricsListen == c.Listen {
+			p.add("metrics_listen", "must differ from listen (the Flight port speaks only mTLS)")
+		}
+	}
 	c.Identity.validate("identity", file, &p)
 	if len(c.AllowedCoordinators) == 0 {
 		p.add("allowed_coordinators", "%v (list the SPIFFE IDs allowed to send queries)", errEmpty)

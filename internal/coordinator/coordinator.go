@@ -14,6 +14,7 @@ import (
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/logkey"
+	"github.com/fedmesh/fedmesh/internal/metrics"
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/policy"
 )
@@ -32,6 +33,7 @@ type Coordinator struct {
 	resultPolicy *policy.Holder
 	// catalogs caches the catalog each site reported.
 	catalogs *catalogs
+	metrics  *metrics.Coordinator
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -61,7 +63,10 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites), metrics: metrics.NewCoordinator()}
+	c.metrics.SetIdentity(cfg.Identity)
+	c.metrics.SetCatalogs(c.catalogsKnown)
+	return c, nil
 }
 
 // Run opens the audit log and the site connections, then serves the HTTP
@@ -72,6 +77,9 @@ func New(cfg Config) (*Coordinator, error) {
 func (c *Coordinator) Run(ctx context.Context) error {
 	aopts := c.cfg.AuditOptions
 	aopts.Logger, aopts.Component = c.cfg.Logger, audit.ComponentCoordinator
+	if c.metrics != nil {
+		aopts.Observe = c.metrics
+	}
 	alog, err := audit.Open(c.cfg.AuditPath, aopts)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
@@ -96,6 +104,9 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		return fmt.Errorf("site connections: %w", err)
 	}
 	defer client.Close()
+	if c.metrics != nil {
+		client.Observe = c.metrics.ObserveSite
+	}
 	c.client = client
 
 	lis := c.cfg.Listener
@@ -139,7 +150,7 @@ func (c *Coordinator) serveHTTP(ctx context.Context, lis net.Listener) error {
 	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRequests()
 	srv := &http.Server{
-		Handler:           c.routes(),
+		Handler:           c.observeQueries(c.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/fedmesh/fedmesh/internal/metrics"
 	"github.com/fedmesh/fedmesh/internal/review"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/policy"
@@ -49,6 +50,11 @@ func (c *Coordinator) routes() http.Handler {
 		},
 		Logger: c.cfg.Logger,
 	}))
+	mux.HandleFunc("GET "+PathLivez, livez)
+	mux.HandleFunc("GET "+PathReadyz, c.readyz)
+	if c.metrics != nil {
+		mux.Handle("GET "+metrics.Path, c.metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

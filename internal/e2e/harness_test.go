@@ -104,6 +104,9 @@ type fedOptions struct {
 	guarded bool
 	// maxQueries is each site's durable per-analyst rate limit (0: none).
 	maxQueries int64
+	// metrics gives each site an ops port (metrics and health), its
+	// address in federation.metrics.
+	metrics bool
 }
 
 type federation struct {
@@ -118,6 +121,8 @@ type federation struct {
 	// analystVerifier, if set before startCoordinator, accepts analysts'
 	// signed credentials besides the static token.
 	analystVerifier *credential.Verifier
+	// metrics maps each site to its ops port's address (fedOptions.metrics).
+	metrics map[string]string
 }
 
 type syncBuffer struct {
@@ -186,6 +191,16 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			siteBundle = b
 		}
 		site := s
+		var mlis net.Listener
+		if opts.metrics {
+			if mlis, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			if fed.metrics == nil {
+				fed.metrics = map[string]string{}
+			}
+			fed.metrics[s] = mlis.Addr().String()
+		}
 		auditPath := filepath.Join(work, "site-"+s+".log")
 		fed.audits["site-"+s] = auditPath
 		a, err := agent.New(agent.Config{
@@ -203,13 +218,14 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
 				return policy.Load(ctx, siteBundle, logger)
 			},
-			Catalog:      opts.catalogs[s],
-			Tables:       sourceNames(tables),
-			AuditPath:    auditPath,
-			GuardPath:    filepath.Join(work, "site-"+s+".guard"),
-			MaxQueries:   opts.maxQueries,
-			QueryTimeout: 30 * time.Second,
-			Logger:       logger,
+			Catalog:         opts.catalogs[s],
+			Tables:          sourceNames(tables),
+			AuditPath:       auditPath,
+			GuardPath:       filepath.Join(work, "site-"+s+".guard"),
+			MaxQueries:      opts.maxQueries,
+			QueryTimeout:    30 * time.Second,
+			Logger:          logger,
+			MetricsListener: mlis,
 		})
 		if err != nil {
 			t.Fatal(err)

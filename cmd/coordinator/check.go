@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/fedmesh/fedmesh/internal/config"
+	"github.com/fedmesh/fedmesh/internal/coordinator"
+)
+
+// checkConfig is -check-config: validate the file, then build what can be
+// built without live services (coordinator.Check); report to w and return the
+// exit status.
+func checkConfig(w io.Writer, path string) int {
+	file, err := config.LoadCoordinator(path)
+	if err != nil {
+		return config.ReportCheck(w, path, err, nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	notChecked, err := coordinator.Check(ctx, file, slog.New(slog.DiscardHandler))
+	return config.ReportCheck(w, path, err, notChecked)
+}
