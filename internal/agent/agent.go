@@ -12,6 +12,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/admission"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/internal/task"
 	"github.com/fedmesh/fedmesh/planner/render"
@@ -120,6 +121,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
+	slots, err := admission.New(admission.Config{Slots: a.cfg.MaxConcurrent, MaxQueue: a.cfg.MaxQueue, Timeout: a.cfg.QueueTimeout})
+	if err != nil {
+		return err
+	}
 	h := &handler{
 		site:    a.cfg.Site,
 		engine:  eng,
@@ -127,7 +132,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		policy:  pol,
 		audit:   alog,
 		timeout: a.cfg.QueryTimeout,
-		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
+		slots:   slots,
 		log:     a.log,
 		catalog: a.cfg.Catalog,
 

@@ -44,7 +44,11 @@ type Config struct {
 	// MaxConcurrent bounds sub-plans running at once; more wait their turn
 	// until their deadline, so one analyst's burst cannot exhaust the engine.
 	MaxConcurrent int
-	Logger        *slog.Logger
+	// QueueTimeout and MaxQueue bound the wait for a slot (0: the
+	// admission package's defaults); past either the site answers busy.
+	QueueTimeout time.Duration
+	MaxQueue     int
+	Logger       *slog.Logger
 	// Ready, if set, is called with the bound address once the agent serves.
 	Ready func(addr net.Addr)
 
@@ -138,6 +142,8 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		QueryWindow:   time.Duration(f.Limits.QueryWindow),
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
+		QueueTimeout:  time.Duration(f.Limits.QueueTimeout),
+		MaxQueue:      f.Limits.MaxQueue,
 		Logger:        logger,
 	}, nil
 }

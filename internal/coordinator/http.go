@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/fedmesh/fedmesh/internal/review"
@@ -125,6 +126,9 @@ func bearer(r *http.Request) string {
 }
 
 func writeError(w http.ResponseWriter, qe *QueryError) {
+	if qe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(qe.RetryAfter))
+	}
 	writeJSON(w, qe.HTTPStatus, map[string]any{"error": qe})
 }
 

@@ -256,6 +256,9 @@ func (c *Coordinator) siteFailure(err error, rec *audit.Record) error {
 		out.Status = audit.StatusDenied
 		qe.HTTPStatus, qe.Code = http.StatusForbidden, CodePolicyDenied
 		qe.Message = fmt.Sprintf("site %q refused the query", se.Site)
+	case se.Busy:
+		qe.HTTPStatus, qe.Code, qe.RetryAfter = http.StatusServiceUnavailable, CodeSiteBusy, retrySeconds(se.RetryAfter)
+		qe.Message = fmt.Sprintf("%s; the other sites were cancelled; retry after %ds", se.Error(), qe.RetryAfter)
 	case se.Code == codes.DeadlineExceeded:
 		qe.HTTPStatus, qe.Code = http.StatusGatewayTimeout, CodeTimeout
 		qe.Message = fmt.Sprintf("site %q did not answer before the query's deadline (%s); the other sites were cancelled", se.Site, c.cfg.QueryTimeout)
