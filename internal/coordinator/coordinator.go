@@ -32,6 +32,8 @@ type Coordinator struct {
 	resultPolicy *policy.Holder
 	// catalogs caches the catalog each site reported.
 	catalogs *catalogs
+	// quotas enforces cfg.Quotas per analyst.
+	quotas *quotaKeeper
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -61,7 +63,8 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	return &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites)}, nil
+	return &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites),
+		quotas: newQuotaKeeper(cfg.Quotas, nil)}, nil
 }
 
 // Run opens the audit log and the site connections, then serves the HTTP
