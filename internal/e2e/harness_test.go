@@ -104,6 +104,14 @@ type fedOptions struct {
 	guarded bool
 	// maxQueries is each site's durable per-analyst rate limit (0: none).
 	maxQueries int64
+	// admission sets each site's engine slots and queue (zero: defaults).
+	maxConcurrent, maxQueue int
+	queueTimeout            time.Duration
+	// quotas and partial configure the coordinator (admission_test.go).
+	quotas  coordinator.Quotas
+	partial coordinator.PartialAnswers
+	// analysts are extra static-token analysts: id → token.
+	analysts map[string]string
 }
 
 type federation struct {
@@ -118,6 +126,9 @@ type federation struct {
 	// analystVerifier, if set before startCoordinator, accepts analysts'
 	// signed credentials besides the static token.
 	analystVerifier *credential.Verifier
+	// opts carries the coordinator's quotas, partial answers and extra
+	// analysts into startCoordinator.
+	opts fedOptions
 }
 
 type syncBuffer struct {
@@ -148,7 +159,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	fed := &federation{t: t, audits: map[string]string{}, logs: logs}
+	fed := &federation{t: t, audits: map[string]string{}, logs: logs, opts: opts}
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
@@ -207,9 +218,12 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			Tables:       sourceNames(tables),
 			AuditPath:    auditPath,
 			GuardPath:    filepath.Join(work, "site-"+s+".guard"),
-			MaxQueries:   opts.maxQueries,
-			QueryTimeout: 30 * time.Second,
-			Logger:       logger,
+			MaxQueries:    opts.maxQueries,
+			QueryTimeout:  30 * time.Second,
+			MaxConcurrent: opts.maxConcurrent,
+			MaxQueue:      opts.maxQueue,
+			QueueTimeout:  opts.queueTimeout,
+			Logger:        logger,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -250,11 +264,17 @@ func (f *federation) startCoordinator(ctx context.Context, wg *sync.WaitGroup, w
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	analysts := []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}}
+	for id, tok := range f.opts.analysts {
+		analysts = append(analysts, coordinator.Analyst{ID: id, Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(tok)})
+	}
 	c, err := coordinator.New(coordinator.Config{
+		Quotas:          f.opts.quotas,
+		PartialAnswers:  f.opts.partial,
 		Listener:        lis,
 		Identity:        id,
 		Sites:           sites,
-		Analysts:        []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
+		Analysts:        analysts,
 		AuditPath:       f.audits["coordinator"],
 		QueryTimeout:    timeout,
 		Logger:          logger,
