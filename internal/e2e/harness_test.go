@@ -214,10 +214,10 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			LoadPolicy: func(ctx context.Context) (*policy.Policy, error) {
 				return policy.Load(ctx, siteBundle, logger)
 			},
-			Catalog:      opts.catalogs[s],
-			Tables:       sourceNames(tables),
-			AuditPath:    auditPath,
-			GuardPath:    filepath.Join(work, "site-"+s+".guard"),
+			Catalog:       opts.catalogs[s],
+			Tables:        sourceNames(tables),
+			AuditPath:     auditPath,
+			GuardPath:     filepath.Join(work, "site-"+s+".guard"),
 			MaxQueries:    opts.maxQueries,
 			QueryTimeout:  30 * time.Second,
 			MaxConcurrent: opts.maxConcurrent,
