@@ -67,6 +67,7 @@ func (g *gate) wrap(site string) func(string, enginebridge.Engine) enginebridge.
 type admResponse struct {
 	Status     int
 	RetryAfter string
+	QueryID    string  `json:"query_id"`
 	Rows       [][]any `json:"rows"`
 	Sites      []struct {
 		Site string `json:"site"`
@@ -78,6 +79,7 @@ type admResponse struct {
 		Message    string `json:"message"`
 		Site       string `json:"site"`
 		RetryAfter int    `json:"retry_after"`
+		QueryID    string `json:"query_id"`
 	} `json:"error"`
 }
 
@@ -85,6 +87,10 @@ type admResponse struct {
 // are merged in. Transport errors are returned, not fatal, so it can run
 // off the test goroutine.
 func (f *federation) ask(token, sql string, extra map[string]any) (admResponse, error) {
+	return f.askWith(http.DefaultClient, token, sql, extra)
+}
+
+func (f *federation) askWith(client *http.Client, token, sql string, extra map[string]any) (admResponse, error) {
 	body := map[string]any{"sql": sql, "purpose": "e2e test"}
 	for k, v := range extra {
 		body[k] = v
@@ -92,7 +98,7 @@ func (f *federation) ask(token, sql string, extra map[string]any) (admResponse, 
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/query", bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return admResponse{}, err
 	}

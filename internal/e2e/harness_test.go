@@ -129,6 +129,12 @@ type federation struct {
 	// opts carries the coordinator's quotas, partial answers and extra
 	// analysts into startCoordinator.
 	opts fedOptions
+	// sites holds each in-process site agent, to stop and restart it
+	// (admission_load_test.go).
+	sitesMu *sync.Mutex
+	sites   map[string]*runningSite
+	runCtx  context.Context
+	runWG   *sync.WaitGroup
 }
 
 type syncBuffer struct {
@@ -159,7 +165,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	fed := &federation{t: t, audits: map[string]string{}, logs: logs, opts: opts}
+	fed := &federation{t: t, audits: map[string]string{}, logs: logs, opts: opts, sitesMu: &sync.Mutex{}, runCtx: ctx, runWG: &wg}
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
@@ -199,7 +205,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 		site := s
 		auditPath := filepath.Join(work, "site-"+s+".log")
 		fed.audits["site-"+s] = auditPath
-		a, err := agent.New(agent.Config{
+		acfg := agent.Config{
 			Site:                s,
 			Listener:            lis,
 			Identity:            src,
@@ -224,17 +230,8 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			MaxQueue:      opts.maxQueue,
 			QueueTimeout:  opts.queueTimeout,
 			Logger:        logger,
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
-				t.Errorf("site %s: %v", site, err)
-			}
-		}()
+		fed.runSite(ctx, &wg, acfg)
 		id, _ := certs.SiteID(td, s)
 		if want, ok := opts.expectSite[s]; ok {
 			id = want
@@ -434,4 +431,68 @@ func (r response) columnNames() string {
 		n = append(n, c.Name)
 	}
 	return strings.Join(n, ",")
+}
+
+// runningSite is an in-process site agent and how to stop it.
+type runningSite struct {
+	cfg  agent.Config
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// runSite runs the agent for cfg until ctx ends or the site is stopped.
+func (f *federation) runSite(ctx context.Context, wg *sync.WaitGroup, cfg agent.Config) {
+	t := f.t
+	t.Helper()
+	a, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	rs := &runningSite{cfg: cfg, stop: stop, done: make(chan struct{})}
+	f.sitesMu.Lock()
+	if f.sites == nil {
+		f.sites = map[string]*runningSite{}
+	}
+	f.sites[cfg.Site] = rs
+	f.sitesMu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(rs.done)
+		if err := a.Run(sctx); err != nil && sctx.Err() == nil {
+			t.Errorf("site %s: %v", cfg.Site, err)
+		}
+	}()
+}
+
+// restartSite stops the in-process agent of site, waits for it to end and
+// starts it again on the same address, audit log and state.
+func (f *federation) restartSite(site string, down func()) {
+	ctx, wg := f.runCtx, f.runWG
+	t := f.t
+	f.sitesMu.Lock()
+	rs := f.sites[site]
+	f.sitesMu.Unlock()
+	addr := rs.cfg.Listener.Addr().String()
+	rs.stop()
+	<-rs.done
+	if down != nil {
+		down()
+	}
+	var lis net.Listener
+	var err error
+	for range 100 { // the old listener's port is normally free at once
+		if lis, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("restart site %s: %v", site, err)
+		return
+	}
+	cfg := rs.cfg
+	cfg.Listener = lis
+	f.runSite(ctx, wg, cfg)
 }
