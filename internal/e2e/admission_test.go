@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -147,6 +149,16 @@ func TestSiteBusy(t *testing.T) {
 	if r := <-first; r.Status != 200 {
 		t.Errorf("the query holding the slot: HTTP %d %+v", r.Status, r.Error)
 	}
+	// Site b audited its refusal.
+	found := false
+	for _, rec := range readRecords(t, fed.audits["site-b"]) {
+		if rec.QueryID == r.Error.QueryID && rec.Error == "busy: queue_full" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("site b's audit log has no busy record for query %s", r.Error.QueryID)
+	}
 }
 
 // TestCoordinatorQuota: over max_concurrent_per_analyst the coordinator
@@ -233,5 +245,32 @@ func TestPartialAnswer(t *testing.T) {
 	}
 	if r.Status != http.StatusForbidden || r.Error == nil || r.Error.Code != string(coordinator.CodeForbidden) {
 		t.Errorf("allow_partial for a purpose not listed: HTTP %d %+v, want 403 forbidden", r.Status, r.Error)
+	}
+}
+
+// TestPartialAnswerNotForRefusals: site b's policy refuses (its bundle
+// fails to evaluate, which denies). Even with allow_partial, and allowed,
+// the query fails naming b, as without it: an answer from a and c next to
+// b's refusal would let the analyst learn from the difference.
+func TestPartialAnswerNotForRefusals(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "refusing")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rego := "package fedmesh\n\nimport rego.v1\n\nk = 1 if input.analyst.id == \"alice\"\n\nk = 2 if input.analyst.id == \"alice\"\n\n" +
+		"default k := 10\n\ndecision := {\"allow\": true, \"reasons\": [\"conflict on purpose\"], \"obligations\": {\"min_group_size\": k}}\n"
+	for name, body := range map[string]string{"policy.rego": rego, ".manifest": `{"revision": "refusing-1", "roots": ["fedmesh"]}`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fed := startFederation(t, fedOptions{bundles: map[string]string{"b": dir},
+		partial: coordinator.PartialAnswers{Roles: []string{"analyst"}}})
+	r, err := fed.ask(fed.token, admQuery, map[string]any{"allow_partial": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusForbidden || r.Error == nil || r.Error.Code != string(coordinator.CodePolicyDenied) || r.Error.Site != "b" || r.Partial || len(r.Rows) != 0 {
+		t.Fatalf("allow_partial with a refusing site: HTTP %d partial=%v rows=%d %+v, want 403 policy_denied naming b and no rows", r.Status, r.Partial, len(r.Rows), r.Error)
 	}
 }
