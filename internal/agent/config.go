@@ -41,8 +41,9 @@ type Config struct {
 	PolicyPoll   time.Duration
 	AuditPath    string
 	QueryTimeout time.Duration
-	// MaxConcurrent bounds sub-plans running at once; more wait their turn
-	// until their deadline, so one analyst's burst cannot exhaust the engine.
+	// MaxConcurrent bounds sub-plans running at once; more wait in a queue
+	// fair across analysts (internal/admission), so one analyst's burst
+	// cannot exhaust the engine or starve another analyst.
 	MaxConcurrent int
 	// QueueTimeout and MaxQueue bound the wait for a slot (0: the
 	// admission package's defaults); past either the site answers busy.
