@@ -457,3 +457,20 @@ func (p *DPPlan) OutputSchema(in *arrow.Schema) *arrow.Schema {
 	md := in.Metadata()
 	return arrow.NewSchema(fields, &md)
 }
+
+// CellInt reads an integer cell of any integer or scale-0 decimal type; nil
+// for NULL.
+func CellInt(a arrow.Array, r int) (*int64, error) {
+	if a.IsNull(r) {
+		return nil, nil
+	}
+	v, err := exactCell(a, r)
+	if err != nil {
+		return nil, err
+	}
+	if !v.IsInt() || !v.Num().IsInt64() {
+		return nil, fmt.Errorf("value is not a 64-bit integer")
+	}
+	n := v.Num().Int64()
+	return &n, nil
+}

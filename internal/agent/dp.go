@@ -2,9 +2,11 @@ package agent
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow"
 	"time"
 
 	"github.com/fedmesh/fedmesh/audit"
@@ -106,7 +108,72 @@ func (h *handler) renderDP(ctx context.Context, sp *planner.SubPlan, q *dpQuery,
 	if choice != nil {
 		rec.Details["engine_profile"] = choice
 	}
-	return engineRun{engine: e, sql: sql, args: args}, nil
+	run := engineRun{engine: e, sql: sql, args: args}
+	if staticTables(dialect.Name()) {
+		// Sampling sorts every row by a random key; when no unit exceeds
+		// the bounds it keeps every row anyway, so a cheap check decides
+		// (runDP). Only over tables that do not change between the two
+		// queries: files, not a live database.
+		if run.checkSQL, run.checkArgs, err = render.RenderBoundCheck(psp, bound, dialect); err != nil {
+			return engineRun{}, &flight.PlanError{Site: h.site, Msg: err.Error()}
+		}
+		if run.unsampledSQL, run.unsampledArgs, err = render.RenderBoundedUnsampled(psp, bound, dialect); err != nil {
+			return engineRun{}, &flight.PlanError{Site: h.site, Msg: err.Error()}
+		}
+		run.maxRows, run.maxGroups = bound.MaxRows, bound.MaxGroups
+	}
+	return run, nil
+}
+
+// staticTables says whether a dialect's engine reads the site's tables from
+// files that do not change under a query (DuckDB, Spark and Flink over the
+// site's parquet/csv tables), unlike a live database.
+func staticTables(dialect string) bool {
+	return dialect == "duckdb" || dialect == "spark" || dialect == "flink"
+}
+
+// runDP runs the bounded query. With a bound check rendered, it first asks
+// the engine for the most rows one unit has in a group and the most groups
+// one unit is in; when neither exceeds the bounds, sampling would keep every
+// row, so the unsampled query — the same answer without the random-order
+// sorts — runs instead. The answer's distribution is the same either way.
+func (h *handler) runDP(ctx context.Context, run engineRun, rec *audit.Record) (*arrow.Schema, []arrow.RecordBatch, error) {
+	if run.checkSQL != "" {
+		_, batches, err := h.run(ctx, run.engine, run.checkSQL, run.checkArgs)
+		if err != nil {
+			return nil, nil, err
+		}
+		within := boundsHold(batches, run.maxRows, run.maxGroups)
+		release(batches)
+		rec.Details["dp_sampled"] = !within
+		if within {
+			rec.Details["engine_sql"] = run.unsampledSQL
+			return h.run(ctx, run.engine, run.unsampledSQL, run.unsampledArgs)
+		}
+	}
+	return h.run(ctx, run.engine, run.sql, run.args)
+}
+
+// boundsHold reads the bound check's one row: true when max_rows <= rows
+// and max_groups <= groups (NULL: no rows at all). Anything unreadable
+// counts as exceeded, so the sampled query runs.
+func boundsHold(batches []arrow.RecordBatch, rows, groups int64) bool {
+	for _, b := range batches {
+		if b.NumRows() == 0 {
+			continue
+		}
+		for c, limit := range []int64{rows, groups} {
+			v, err := policy.CellInt(b.Column(c), 0)
+			if err != nil {
+				return false
+			}
+			if v != nil && *v > limit {
+				return false
+			}
+		}
+		return true
+	}
+	return true
 }
 
 // debit charges the query to the analyst's budget, durably, before the

@@ -58,6 +58,13 @@ type engineRun struct {
 	engine enginebridge.Engine
 	sql    string
 	args   []any
+
+	// A differentially private run may also carry a bound check and the
+	// query without sampling (runDP), with the bounds they are checked
+	// against.
+	checkSQL, unsampledSQL   string
+	checkArgs, unsampledArgs []any
+	maxRows, maxGroups       int64
 }
 
 var _ flight.Handler = (*handler)(nil)
@@ -238,7 +245,7 @@ func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DP
 	rec.Details["dp"] = dpDetails(q, ch)
 	qctx, cancel := h.queryContext(ctx, sp)
 	defer cancel()
-	schema, batches, err := h.run(qctx, run.engine, run.sql, run.args)
+	schema, batches, err := h.runDP(qctx, run, rec)
 	if err != nil {
 		return nil, h.engineFailed(qctx, sp, rec, err)
 	}

@@ -24,7 +24,7 @@ func b8Overhead(ctx context.Context, e *env, b *Bench, work string, fc dpFed) er
 	if err != nil {
 		return fmt.Errorf("generate B1 data: %w", err)
 	}
-	b.Setup = append(b.Setup, fmt.Sprintf("overhead: B1's sales data, %d rows per site × 3 sites, DuckDB site engines (memory_limit 3GB); the same query under the default policy (exact) and with sales protected (%s) at ε 1; %d interleaved repetitions after a warm-up, medians; 3 site engines alone = the sub-plan rendered plainly vs bounded (render.RenderBounded) on bare engines, no fedmesh", n, b8OverheadBound, e.opts.B8OverheadReps))
+	b.Setup = append(b.Setup, fmt.Sprintf("overhead: B1's sales data, %d rows per site × 3 sites, DuckDB site engines (memory_limit 3GB); the same query under the default policy (exact, with its difference check on sales) and with sales protected (%s) at ε 1; %d interleaved repetitions after a warm-up, medians; 3 site engines alone = the sub-plan rendered plainly vs bounded (render.RenderBounded) on bare engines, no fedmesh", n, b8OverheadBound, e.opts.B8OverheadReps))
 	var sites []siteSpec
 	for i, s := range []string{"a", "b", "c"} {
 		sites = append(sites, siteSpec{name: s, open: duckEngine(files.sites[i], e, "3GB")})
@@ -88,8 +88,12 @@ func b8Overhead(ctx context.Context, e *env, b *Bench, work string, fc dpFed) er
 		}
 		se, sd, sp, sb := Summarize(te), Summarize(td), Summarize(tp), Summarize(tb)
 		r := ratio(sd.P50, se.P50)
+		// The exact path carries the default bundle's exact-mode guards (the
+		// difference check folds every group's unit ids), which DP does not
+		// need; the engines' bounded / plain ratio is what DP itself adds, so
+		// the verdict takes the larger of the two.
 		verdict := "meets ≤ 1.2"
-		if r > 1.2 {
+		if r > 1.2 || ratio(sb.P50, sp.P50) > 1.2 {
 			verdict, missed = "above 1.2", true
 		}
 		t.Rows = append(t.Rows, []string{q.id, f1(se.P50), f1(sd.P50), f2(r), f1(sp.P50), f1(sb.P50), f2(ratio(sb.P50, sp.P50)), verdict})

@@ -3,7 +3,6 @@ package coordinator
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -75,13 +74,5 @@ func (c *Coordinator) budgetEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := c.BudgetFor(r.Context(), an, r.URL.Query().Get("table"))
-	if err != nil {
-		var qe *QueryError
-		if !errors.As(err, &qe) {
-			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
-		}
-		writeError(w, qe)
-		return
-	}
-	writeJSON(w, http.StatusOK, b)
+	writeAnswer(w, b, err)
 }

@@ -108,16 +108,22 @@ func sqlEndpoint[R interface{ sqlText() string }](c *Coordinator, shape string, 
 			return
 		}
 		out, err := do(r.Context(), an, req)
-		if err != nil {
-			var qe *QueryError
-			if !errors.As(err, &qe) {
-				qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
-			}
-			writeError(w, qe)
-			return
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeAnswer(w, out, err)
 	}
+}
+
+// writeAnswer writes out, or err as the analyst's error (a *QueryError as
+// it is, anything else as an internal error).
+func writeAnswer(w http.ResponseWriter, out any, err error) {
+	if err != nil {
+		var qe *QueryError
+		if !errors.As(err, &qe) {
+			qe = &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
+		}
+		writeError(w, qe)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func bearer(r *http.Request) string {

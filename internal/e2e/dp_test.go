@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -234,22 +232,8 @@ type dpResponse struct {
 
 func (f *dpFederation) query(coord int, token, sqlText string) dpResponse {
 	f.t.Helper()
-	body, _ := json.Marshal(map[string]any{"sql": sqlText, "purpose": "dp e2e test"})
-	req, _ := http.NewRequest(http.MethodPost, f.coords[coord].url+"/v1/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Fatalf("query %q: %v", sqlText, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
 	var r dpResponse
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		f.t.Fatalf("query %q: HTTP %d, undecodable body %q: %v", sqlText, resp.StatusCode, raw, err)
-	}
-	r.Status = resp.StatusCode
+	r.Status = postJSON(f.t, f.coords[coord].url+"/v1/query", token, map[string]any{"sql": sqlText, "purpose": "dp e2e test"}, &r)
 	return r
 }
 
@@ -322,6 +306,7 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 	}
 	queriesInBudget := int(math.Floor(dpBudgetRho / perQuery))
 	used := 0
+	var withinBoundsQuery, overBoundsQuery string
 
 	t.Run("a static token is not enough for a protected table", func(t *testing.T) {
 		r := f.query(0, f.coords[0].token, "SELECT COUNT(*) FROM customers")
@@ -371,6 +356,7 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 	t.Run("grouped counts and averages are accurate within their intervals", func(t *testing.T) {
 		r := f.query(1, alice, "SELECT segment, COUNT(*) AS n, AVG(birth_year) AS avg_year FROM customers GROUP BY segment ORDER BY segment")
 		used++
+		withinBoundsQuery = r.QueryID
 		if r.Status != http.StatusOK || r.Privacy == nil {
 			t.Fatalf("HTTP %d %s", r.Status, reasons(r))
 		}
@@ -409,10 +395,29 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 
 	t.Run("a quasi-identifier join gets noise", func(t *testing.T) {
 		r := f.query(0, alice, `SELECT SUM(sales.amount) AS spent FROM sales JOIN customers ON sales.customer_id = customers.customer_id
-			WHERE customers.segment = 'public_sector' AND customers.country = 'IS' AND customers.birth_year = 1980`)
+			WHERE customers.segment = 'public_sector' AND customers.country IN ('IS', 'NO')`)
 		used++
+		overBoundsQuery = r.QueryID
 		if r.Status != http.StatusOK || r.Privacy == nil || r.Privacy.Columns[0].NoiseSD == nil || *r.Privacy.Columns[0].NoiseSD < 100 {
 			t.Fatalf("HTTP %d %s: want a noisy answer", r.Status, reasons(r))
+		}
+	})
+
+	t.Run("rows are sampled only when a person exceeds the bounds", func(t *testing.T) {
+		// One row per customer: nobody exceeds the bounds, and the site runs
+		// the query without the random-order sorts. Customers' sales in a
+		// join: many rows per person, so the site samples.
+		sampled := map[string]any{}
+		for _, rec := range readRecords(t, filepath.Join(f.work, "site-a.log")) {
+			if v, ok := rec.Details["dp_sampled"]; ok && rec.Event == "export" {
+				sampled[rec.QueryID] = v
+			}
+		}
+		if got := sampled[withinBoundsQuery]; got != false {
+			t.Errorf("within the bounds: dp_sampled = %v, want false", got)
+		}
+		if got := sampled[overBoundsQuery]; got != true {
+			t.Errorf("over the bounds: dp_sampled = %v, want true", got)
 		}
 	})
 

@@ -406,23 +406,30 @@ type response struct {
 
 func (f *federation) query(sql string) response {
 	f.t.Helper()
-	body, _ := json.Marshal(map[string]string{"sql": sql, "purpose": "e2e test"})
-	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/query", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.token)
+	var r response
+	r.Status = postJSON(f.t, f.url+"/v1/query", f.token, map[string]string{"sql": sql, "purpose": "e2e test"}, &r)
+	return r
+}
+
+// postJSON POSTs body to url with the bearer token and decodes the answer
+// into out, numbers kept exact; it returns the HTTP status.
+func postJSON(t *testing.T, url, token string, body, out any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatalf("query %q: %v", sql, err)
+		t.Fatalf("POST %s %s: %v", url, b, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	var r response
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		f.t.Fatalf("query %q: HTTP %d, undecodable body %q: %v", sql, resp.StatusCode, raw, err)
+	if err := dec.Decode(out); err != nil {
+		t.Fatalf("POST %s %s: HTTP %d, undecodable body %q: %v", url, b, resp.StatusCode, raw, err)
 	}
-	r.Status = resp.StatusCode
-	return r
+	return resp.StatusCode
 }
 
 func (r response) columnNames() string {

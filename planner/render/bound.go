@@ -52,8 +52,74 @@ func RenderBounded(sp *planner.SubPlan, b planner.Bound, d Dialect) (sql string,
 		return "", nil, fmt.Errorf("render bounded sub-plan for site %q: %w", sp.Site, err)
 	}
 	r := &renderer{d: d, qualified: sp.Join != nil}
-	if err := r.bounded(sp, b, rnd); err != nil {
+	if err := r.bounded(sp, b, rnd, true); err != nil {
 		return "", nil, fmt.Errorf("render bounded sub-plan for site %q (%s): %w", sp.Site, d.Name(), err)
+	}
+	return r.b.String(), r.args, nil
+}
+
+// RenderBoundedUnsampled is RenderBounded without the two random windows:
+// every row of every (group, unit) is kept. It gives the same answer as
+// RenderBounded exactly when no unit has more than b.MaxRows rows in a group
+// or more than b.MaxGroups groups — which RenderBoundCheck tells — at the
+// cost of two hash aggregations instead of two sorts by a random key.
+func RenderBoundedUnsampled(sp *planner.SubPlan, b planner.Bound, d Dialect) (sql string, args []any, err error) {
+	if sp == nil || d == nil {
+		return "", nil, errors.New("render bounded sub-plan: sub-plan and dialect must be set")
+	}
+	if err := sp.Validate(); err != nil {
+		return "", nil, fmt.Errorf("render bounded sub-plan for site %q: %w", sp.Site, err)
+	}
+	r := &renderer{d: d, qualified: sp.Join != nil}
+	if err := r.bounded(sp, b, "", false); err != nil {
+		return "", nil, fmt.Errorf("render bounded sub-plan for site %q (%s): %w", sp.Site, d.Name(), err)
+	}
+	return r.b.String(), r.args, nil
+}
+
+// RenderBoundCheck renders the query that tells whether sp's rows need
+// sampling under b: one row, the most rows one unit has in one group
+// ("max_rows") and the most groups one unit is in ("max_groups"), both NULL
+// over no rows.
+func RenderBoundCheck(sp *planner.SubPlan, b planner.Bound, d Dialect) (sql string, args []any, err error) {
+	if sp == nil || d == nil {
+		return "", nil, errors.New("render bound check: sub-plan and dialect must be set")
+	}
+	if err := sp.Validate(); err != nil {
+		return "", nil, fmt.Errorf("render bound check for site %q: %w", sp.Site, err)
+	}
+	r := &renderer{d: d, qualified: sp.Join != nil}
+	keys := make([]string, len(sp.GroupBy))
+	for i, g := range sp.GroupBy {
+		keys[i] = g.Name
+	}
+	r.b.WriteString("SELECT max(\"fedmesh_n\") AS \"max_rows\", max(\"fedmesh_g\") AS \"max_groups\" FROM (SELECT ")
+	if err := r.ident(boundUnit); err != nil {
+		return "", nil, err
+	}
+	r.b.WriteString(", count(*) AS \"fedmesh_g\", max(\"fedmesh_n\") AS \"fedmesh_n\" FROM (SELECT ")
+	if err := r.identList(append(append([]string{}, keys...), boundUnit), ", "); err != nil {
+		return "", nil, err
+	}
+	r.b.WriteString(", count(*) AS \"fedmesh_n\" FROM ")
+	if err := r.rowsLevel(sp, b, nil); err != nil {
+		return "", nil, fmt.Errorf("render bound check for site %q (%s): %w", sp.Site, d.Name(), err)
+	}
+	r.b.WriteString(" GROUP BY ")
+	if err := r.identList(append(append([]string{}, keys...), boundUnit), ", "); err != nil {
+		return "", nil, err
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundPerUnit); err != nil {
+		return "", nil, err
+	}
+	r.b.WriteString(" GROUP BY ")
+	if err := r.ident(boundUnit); err != nil {
+		return "", nil, err
+	}
+	r.b.WriteString(") AS ")
+	if err := r.ident(boundUnits); err != nil {
+		return "", nil, err
 	}
 	return r.b.String(), r.args, nil
 }
@@ -81,7 +147,7 @@ type boundedArg struct {
 // binCol is the per-(group, unit) column of bin i of a histogram argument.
 func (a boundedArg) binCol(i int) string { return a.col + "_b" + strconv.Itoa(i) }
 
-func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) error {
+func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string, sampled bool) error {
 	if sp.Kind != planner.KindAggregate {
 		return fmt.Errorf("a %s plan cannot be bounded", sp.Kind)
 	}
@@ -165,13 +231,15 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 		}
 	}
 	// Level 3: number each unit's groups at random.
-	r.b.WriteString(" FROM (SELECT *, row_number() OVER (PARTITION BY ")
-	if err := r.ident(boundUnit); err != nil {
-		return err
-	}
-	r.b.WriteString(" ORDER BY " + rnd + ") AS ")
-	if err := r.ident(boundGroupNum); err != nil {
-		return err
+	if sampled {
+		r.b.WriteString(" FROM (SELECT *, row_number() OVER (PARTITION BY ")
+		if err := r.ident(boundUnit); err != nil {
+			return err
+		}
+		r.b.WriteString(" ORDER BY " + rnd + ") AS ")
+		if err := r.ident(boundGroupNum); err != nil {
+			return err
+		}
 	}
 	// Level 2: one row per (group, unit) with the unit's bounded statistics.
 	r.b.WriteString(" FROM (SELECT ")
@@ -238,76 +306,34 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 		}
 	}
 	// Level 1: number each unit's rows within a group at random.
-	r.b.WriteString(" FROM (SELECT *, row_number() OVER (PARTITION BY ")
-	if err := r.identList(append([]string{boundUnit}, keys...), ", "); err != nil {
-		return err
-	}
-	r.b.WriteString(" ORDER BY " + rnd + ") AS ")
-	if err := r.ident(boundRowRank); err != nil {
-		return err
+	r.b.WriteString(" FROM ")
+	if sampled {
+		r.b.WriteString("(SELECT *, row_number() OVER (PARTITION BY ")
+		if err := r.identList(append([]string{boundUnit}, keys...), ", "); err != nil {
+			return err
+		}
+		r.b.WriteString(" ORDER BY " + rnd + ") AS ")
+		if err := r.ident(boundRowRank); err != nil {
+			return err
+		}
+		r.b.WriteString(" FROM ")
 	}
 	// Level 0: the rows, with group keys, unit and (clamped) arguments.
-	r.b.WriteString(" FROM (SELECT ")
-	for i, g := range sp.GroupBy {
-		if i > 0 {
-			r.b.WriteString(", ")
-		}
-		if err := r.expr(g.Expr); err != nil {
-			return fmt.Errorf("group key %q: %w", g.Name, err)
-		}
-		r.b.WriteString(" AS ")
-		if err := r.ident(g.Name); err != nil {
+	if err := r.rowsLevel(sp, b, args); err != nil {
+		return err
+	}
+	if sampled {
+		r.b.WriteString(") AS ")
+		if err := r.ident(boundRanked); err != nil {
 			return err
 		}
-	}
-	if len(keys) > 0 {
-		r.b.WriteString(", ")
-	}
-	if err := r.column(b.Unit); err != nil {
-		return fmt.Errorf("unit: %w", err)
-	}
-	r.b.WriteString(" AS ")
-	if err := r.ident(boundUnit); err != nil {
-		return err
-	}
-	for _, a := range args {
-		if a.expr == nil {
-			continue
-		}
-		r.b.WriteString(", ")
-		if err := r.expr(a.expr); err != nil {
-			return fmt.Errorf("output %q: %w", a.out.Name, err)
-		}
-		r.b.WriteString(" AS ")
-		if err := r.ident(a.col); err != nil {
+		r.b.WriteString(" WHERE ")
+		if err := r.ident(boundRowRank); err != nil {
 			return err
 		}
+		r.b.WriteString(" <= " + strconv.FormatInt(b.MaxRows, 10))
 	}
-	r.b.WriteString(" FROM ")
-	if err := r.from(sp); err != nil {
-		return err
-	}
-	r.b.WriteString(" WHERE ")
-	where := planner.Call(planner.OpIsNotNull, planner.Col(b.Unit))
-	if sp.Filter != nil {
-		where = planner.Call(planner.OpAnd, sp.Filter, where)
-	}
-	if err := r.expr(where); err != nil {
-		return fmt.Errorf("filter: %w", err)
-	}
-	r.b.WriteString(") AS ")
-	if err := r.ident(boundRows); err != nil {
-		return err
-	}
-	r.b.WriteString(") AS ")
-	if err := r.ident(boundRanked); err != nil {
-		return err
-	}
-	r.b.WriteString(" WHERE ")
-	if err := r.ident(boundRowRank); err != nil {
-		return err
-	}
-	r.b.WriteString(" <= " + strconv.FormatInt(b.MaxRows, 10) + " GROUP BY ")
+	r.b.WriteString(" GROUP BY ")
 	if err := r.identList(append(append([]string{}, keys...), boundUnit), ", "); err != nil {
 		return err
 	}
@@ -315,15 +341,17 @@ func (r *renderer) bounded(sp *planner.SubPlan, b planner.Bound, rnd string) err
 	if err := r.ident(boundPerUnit); err != nil {
 		return err
 	}
-	r.b.WriteString(") AS ")
-	if err := r.ident(boundUnits); err != nil {
-		return err
+	if sampled {
+		r.b.WriteString(") AS ")
+		if err := r.ident(boundUnits); err != nil {
+			return err
+		}
+		r.b.WriteString(" WHERE ")
+		if err := r.ident(boundGroupNum); err != nil {
+			return err
+		}
+		r.b.WriteString(" <= " + strconv.FormatInt(b.MaxGroups, 10))
 	}
-	r.b.WriteString(" WHERE ")
-	if err := r.ident(boundGroupNum); err != nil {
-		return err
-	}
-	r.b.WriteString(" <= " + strconv.FormatInt(b.MaxGroups, 10))
 	if len(keys) > 0 {
 		r.b.WriteString(" GROUP BY ")
 		if err := r.identList(keys, ", "); err != nil {
@@ -367,4 +395,60 @@ func clampExpr(arg *planner.Expr, bounds [2]float64) *planner.Expr {
 		planner.Call(planner.OpLt, x, lo), lo,
 		planner.Call(planner.OpGt, x, hi), hi,
 		x)
+}
+
+// rowsLevel writes the innermost derived table: the rows that pass the
+// filter and have a unit, with their group keys, unit and (clamped)
+// aggregate arguments (none for args nil).
+func (r *renderer) rowsLevel(sp *planner.SubPlan, b planner.Bound, args []boundedArg) error {
+	r.b.WriteString("(SELECT ")
+	for i, g := range sp.GroupBy {
+		if i > 0 {
+			r.b.WriteString(", ")
+		}
+		if err := r.expr(g.Expr); err != nil {
+			return fmt.Errorf("group key %q: %w", g.Name, err)
+		}
+		r.b.WriteString(" AS ")
+		if err := r.ident(g.Name); err != nil {
+			return err
+		}
+	}
+	if len(sp.GroupBy) > 0 {
+		r.b.WriteString(", ")
+	}
+	if err := r.column(b.Unit); err != nil {
+		return fmt.Errorf("unit: %w", err)
+	}
+	r.b.WriteString(" AS ")
+	if err := r.ident(boundUnit); err != nil {
+		return err
+	}
+	for _, a := range args {
+		if a.expr == nil {
+			continue
+		}
+		r.b.WriteString(", ")
+		if err := r.expr(a.expr); err != nil {
+			return fmt.Errorf("output %q: %w", a.out.Name, err)
+		}
+		r.b.WriteString(" AS ")
+		if err := r.ident(a.col); err != nil {
+			return err
+		}
+	}
+	r.b.WriteString(" FROM ")
+	if err := r.from(sp); err != nil {
+		return err
+	}
+	r.b.WriteString(" WHERE ")
+	where := planner.Call(planner.OpIsNotNull, planner.Col(b.Unit))
+	if sp.Filter != nil {
+		where = planner.Call(planner.OpAnd, sp.Filter, where)
+	}
+	if err := r.expr(where); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	r.b.WriteString(") AS ")
+	return r.ident(boundRows)
 }

