@@ -140,32 +140,10 @@ func (c *Client) Close() error {
 // success the results come in site-name order. Each DoGet carries ctx's
 // remaining deadline, shortened to the plan's Deadline when that is earlier.
 func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) ([]SiteResult, error) {
-	sites := make([]string, 0, len(plans))
-	for site := range plans {
-		sites = append(sites, site)
+	sites, tickets, err := c.encodeAll(plans)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(sites)
-
-	// Encode everything before sending anything, so a bad plan cannot leave
-	// other sites working on a query that is already lost.
-	tickets := make([][]byte, len(sites))
-	for i, site := range sites {
-		sp := plans[site]
-		switch {
-		case c.sites[site] == nil:
-			return nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: errors.New("no flight target is configured for this site")}
-		case sp == nil:
-			return nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: errors.New("sub-plan is nil")}
-		case sp.Site != "" && sp.Site != site:
-			return nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: fmt.Errorf("sub-plan is addressed to site %q", sp.Site)}
-		}
-		t, err := EncodeTicket(sp)
-		if err != nil {
-			return nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: err}
-		}
-		tickets[i] = t
-	}
-
 	results := make([]SiteResult, len(sites))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, site := range sites {
@@ -198,6 +176,35 @@ func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) 
 		return nil, err
 	}
 	return results, nil
+}
+
+// encodeAll encodes every plan, in site-name order, before anything is
+// sent, so a bad plan cannot leave other sites working on a query that is
+// already lost.
+func (c *Client) encodeAll(plans map[string]*planner.SubPlan) ([]string, [][]byte, error) {
+	sites := make([]string, 0, len(plans))
+	for site := range plans {
+		sites = append(sites, site)
+	}
+	slices.Sort(sites)
+	tickets := make([][]byte, len(sites))
+	for i, site := range sites {
+		sp := plans[site]
+		switch {
+		case c.sites[site] == nil:
+			return nil, nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: errors.New("no flight target is configured for this site")}
+		case sp == nil:
+			return nil, nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: errors.New("sub-plan is nil")}
+		case sp.Site != "" && sp.Site != site:
+			return nil, nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: fmt.Errorf("sub-plan is addressed to site %q", sp.Site)}
+		}
+		t, err := EncodeTicket(sp)
+		if err != nil {
+			return nil, nil, &SiteError{Site: site, Code: codes.InvalidArgument, Err: err}
+		}
+		tickets[i] = t
+	}
+	return sites, tickets, nil
 }
 
 // fetch runs one DoGet and collects its batches.

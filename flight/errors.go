@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -66,6 +67,11 @@ type SiteError struct {
 	Err     error
 	// AuditHead is the signed audit head a denying site sent (JSON), or "".
 	AuditHead string
+	// Busy is set when the site could not admit the sub-plan now
+	// (BusyError), with its reason and retry-after hint.
+	Busy       bool
+	BusyReason string
+	RetryAfter time.Duration
 }
 
 func (e *SiteError) Error() string {
@@ -129,7 +135,10 @@ func errMessage(err error) string {
 func handlerStatus(err error, queryID string) *status.Status {
 	var denied *DeniedError
 	var planErr *PlanError
+	var busy *BusyError
 	switch {
+	case errors.As(err, &busy):
+		return busyStatus(busy)
 	case errors.As(err, &denied):
 		reasons := denied.Reasons
 		if reasons == nil {
@@ -176,6 +185,9 @@ func siteError(site string, err error) *SiteError {
 		return &SiteError{Site: site, Code: code, Err: err}
 	}
 	out := &SiteError{Site: site, Code: st.Code(), Err: err}
+	if st.Code() == codes.ResourceExhausted {
+		parseBusy(st, out)
+	}
 	if st.Code() != codes.PermissionDenied {
 		return out
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/certs"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/admission"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/internal/metrics"
 	"github.com/fedmesh/fedmesh/internal/task"
@@ -131,6 +132,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
+	slots, err := admission.New(admission.Config{Slots: a.cfg.MaxConcurrent, MaxQueue: a.cfg.MaxQueue, Timeout: a.cfg.QueueTimeout})
+	if err != nil {
+		return err
+	}
 	h := &handler{
 		site:    a.cfg.Site,
 		engine:  observeEngine(eng, a.metrics),
@@ -138,7 +143,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		policy:  timedEvaluator{evaluator: pol, m: a.metrics},
 		audit:   alog,
 		timeout: a.cfg.QueryTimeout,
-		slots:   make(chan struct{}, a.cfg.MaxConcurrent),
+		slots:   slots,
 		log:     a.log,
 		catalog: a.cfg.Catalog,
 
@@ -177,7 +182,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.metrics.SetSlots(cap(h.slots), func() int { return len(h.slots) })
+	a.metrics.SetSlots(a.cfg.MaxConcurrent, func() int { running, _ := h.slots.Stats(); return running })
 	a.metrics.SetBundle(func() (string, bool) { return pol.Revision(), pol.Current() != nil })
 	srv := flight.NewServer(observedHandler{m: a.metrics,
 		catalogHandler: catalogHandler{handler: h, tables: logicalTables(a.cfg.Tables, a.cfg.Catalog), described: &describeCache{}}}, a.log)

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/flight"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
@@ -146,10 +147,12 @@ func (h catalogHandler) describe(ctx context.Context, table string) (planner.Tab
 	if err != nil {
 		return planner.TableSchema{}, err
 	}
-	if err := h.acquire(ctx); err != nil {
+	// The coordinator's catalog requests queue as their own "analyst".
+	done, err := h.acquire(ctx, sp, &audit.Record{})
+	if err != nil {
 		return planner.TableSchema{}, err
 	}
-	defer func() { <-h.slots }()
+	defer done()
 	qctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
 	rdr, err := eng.Query(qctx, sql, args)

@@ -41,10 +41,15 @@ type Config struct {
 	PolicyPoll   time.Duration
 	AuditPath    string
 	QueryTimeout time.Duration
-	// MaxConcurrent bounds sub-plans running at once; more wait their turn
-	// until their deadline, so one analyst's burst cannot exhaust the engine.
+	// MaxConcurrent bounds sub-plans running at once; more wait in a queue
+	// fair across analysts (internal/admission), so one analyst's burst
+	// cannot exhaust the engine or starve another analyst.
 	MaxConcurrent int
-	Logger        *slog.Logger
+	// QueueTimeout and MaxQueue bound the wait for a slot (0: the
+	// admission package's defaults); past either the site answers busy.
+	QueueTimeout time.Duration
+	MaxQueue     int
+	Logger       *slog.Logger
 	// Ready, if set, is called with the bound address once the agent serves.
 	Ready func(addr net.Addr)
 
@@ -149,6 +154,8 @@ func FromFile(ctx context.Context, f *config.Agent, logger *slog.Logger) (Config
 		QueryTimeout:  time.Duration(f.Limits.QueryTimeout),
 		MaxConcurrent: f.Limits.MaxConcurrent,
 		MetricsListen: f.MetricsListen,
+		QueueTimeout:  time.Duration(f.Limits.QueueTimeout),
+		MaxQueue:      f.Limits.MaxQueue,
 		Logger:        logger,
 	}, nil
 }

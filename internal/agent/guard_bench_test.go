@@ -50,7 +50,7 @@ func BenchmarkDifferenceCheck(b *testing.B) {
 			}
 			defer gs.Close()
 			h := &handler{site: "a", engine: eng, dialect: dialect, policy: fixedDecision{o}, audit: alog,
-				timeout: time.Minute, slots: make(chan struct{}, 1), log: logger, guard: gs,
+				timeout: time.Minute, slots: testSlots(1), log: logger, guard: gs,
 				intake: intake{tables: []string{"sales"}, guard: gs}}
 			b.ResetTimer()
 			for i := range b.N {

@@ -13,6 +13,7 @@ import (
 	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/admission"
 	"github.com/fedmesh/fedmesh/internal/logkey"
 	"github.com/fedmesh/fedmesh/planner"
 	"github.com/fedmesh/fedmesh/planner/merge"
@@ -29,7 +30,7 @@ type handler struct {
 	policy  evaluator
 	audit   *audit.Log
 	timeout time.Duration
-	slots   chan struct{}
+	slots   *admission.Queue // engine slots, fair across analysts
 	log     *slog.Logger
 	rate    rateCounter // requests per analyst, for input.analyst.recent_queries
 	catalog planner.Catalog
@@ -136,10 +137,11 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, err
 	}
 
-	if err := h.acquire(ctx); err != nil {
+	done, err := h.acquire(ctx, sp, rec)
+	if err != nil {
 		return nil, err
 	}
-	defer func() { <-h.slots }()
+	defer done()
 	qctx, cancel := h.queryContext(ctx, sp)
 	defer cancel()
 	schema, batches, err := h.run(qctx, eng, sql, args)
@@ -229,15 +231,18 @@ func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DP
 	if err != nil {
 		return nil, err
 	}
+	// The slot is taken before the budget is debited: a busy site
+	// spends none of the analyst's budget.
+	done, err := h.acquire(ctx, sp, rec)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	ch, err := h.debit(ctx, sp, q, rec)
 	if err != nil {
 		return nil, err
 	}
 	rec.Details["dp"] = dpDetails(q, ch)
-	if err := h.acquire(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { <-h.slots }()
 	qctx, cancel := h.queryContext(ctx, sp)
 	defer cancel()
 	schema, batches, err := h.runDP(qctx, run, rec)
@@ -311,13 +316,20 @@ func (h *handler) render(ctx context.Context, sp *planner.SubPlan, rec *audit.Re
 	return eng, sql, args, nil
 }
 
-// acquire waits for a concurrency slot until ctx ends.
-func (h *handler) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("site %q: waiting for a free engine slot: %w", h.site, ctx.Err())
+// acquire waits in the site's fair queue for an engine slot. A full queue
+// or the queue timeout answers busy (*flight.BusyError), recorded in rec.
+func (h *handler) acquire(ctx context.Context, sp *planner.SubPlan, rec *audit.Record) (done func(), err error) {
+	done, err = h.slots.Acquire(ctx, sp.Analyst)
+	var busy *admission.BusyError
+	switch {
+	case err == nil:
+		return done, nil
+	case errors.As(err, &busy):
+		rec.Decision, rec.Error = audit.DecisionError, "busy: "+string(busy.Reason)
+		h.log.Warn("sub-plan not admitted", logkey.QueryID, sp.QueryID, logkey.Analyst, sp.Analyst, logkey.Err, err)
+		return nil, &flight.BusyError{Site: h.site, Reason: string(busy.Reason), Msg: busy.Error(), RetryAfter: busy.RetryAfter}
+	default:
+		return nil, fmt.Errorf("site %q: %w", h.site, err)
 	}
 }
 

@@ -109,7 +109,7 @@ func newTestHandler(t *testing.T, pol evaluator) (*handler, string) {
 	t.Cleanup(func() { _ = gs.Close() })
 	return &handler{
 		site: "a", engine: eng, dialect: dialect, policy: pol, audit: alog,
-		timeout: 30 * time.Second, slots: make(chan struct{}, 2), log: logger, guard: gs,
+		timeout: 30 * time.Second, slots: testSlots(2), log: logger, guard: gs,
 		intake: intake{tables: []string{"sales"}, guard: gs},
 	}, auditPath
 }

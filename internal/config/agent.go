@@ -64,6 +64,12 @@ type Table struct {
 type Limits struct {
 	QueryTimeout  Duration `yaml:"query_timeout,omitempty"`  // default 60s
 	MaxConcurrent int      `yaml:"max_concurrent,omitempty"` // default 4
+	// QueueTimeout is the longest a sub-plan waits for an engine slot
+	// before the site answers busy (default 5s); MaxQueue bounds the
+	// sub-plans waiting (default 64). The queue is fair across analysts
+	// (internal/admission).
+	QueueTimeout Duration `yaml:"queue_timeout,omitempty"`
+	MaxQueue     int      `yaml:"max_queue,omitempty"`
 	// MaxQueries is the most sub-plans one analyst may send this site per
 	// QueryWindow (default 1h), counted in the site's durable guard store
 	// so a restart does not reset it; 0: no site limit (the policy's
@@ -150,6 +156,12 @@ func (c *Agent) validate(file string) error {
 		c.Limits.MaxConcurrent = 4
 	} else if c.Limits.MaxConcurrent < 0 {
 		p.add("limits.max_concurrent", "must be positive")
+	}
+	if c.Limits.QueueTimeout < 0 {
+		p.add("limits.queue_timeout", "must be positive")
+	}
+	if c.Limits.MaxQueue < 0 {
+		p.add("limits.max_queue", "must not be negative")
 	}
 	if c.Limits.MaxQueries < 0 {
 		p.add("limits.max_queries", "must not be negative")

@@ -28,6 +28,25 @@ type Coordinator struct {
 	// AnalystCredentials, when set, also accepts analysts' signed
 	// credentials (JWTs) as bearer tokens; analysts may then be empty.
 	AnalystCredentials *AnalystCredentials `yaml:"analyst_credentials,omitempty"`
+	// Quotas bound each analyst's queries at the coordinator.
+	Quotas Quotas `yaml:"quotas,omitempty"`
+	// PartialAnswers lists who may ask for a partial answer
+	// (allow_partial); absent: nobody.
+	PartialAnswers PartialAnswers `yaml:"partial_answers,omitempty"`
+}
+
+// Quotas bound each analyst's queries (0: no limit); over a quota the
+// coordinator answers 429 with Retry-After.
+type Quotas struct {
+	MaxConcurrentPerAnalyst int `yaml:"max_concurrent_per_analyst,omitempty"`
+	MaxQueriesPerMinute     int `yaml:"max_queries_per_minute,omitempty"`
+}
+
+// PartialAnswers allows "allow_partial" for analysts holding one of Roles,
+// for one of Purposes (empty: any purpose).
+type PartialAnswers struct {
+	Roles    []string `yaml:"roles,omitempty"`
+	Purposes []string `yaml:"purposes,omitempty"`
 }
 
 // Review lists the audit logs the review page may show besides the
@@ -129,6 +148,15 @@ func (c *Coordinator) validate(file string) error {
 		c.QueryTimeout = Duration(60 * time.Second)
 	} else if c.QueryTimeout < 0 {
 		p.add("query_timeout", "must be positive")
+	}
+	if c.Quotas.MaxConcurrentPerAnalyst < 0 {
+		p.add("quotas.max_concurrent_per_analyst", "must not be negative")
+	}
+	if c.Quotas.MaxQueriesPerMinute < 0 {
+		p.add("quotas.max_queries_per_minute", "must not be negative")
+	}
+	if len(c.PartialAnswers.Purposes) > 0 && len(c.PartialAnswers.Roles) == 0 {
+		p.add("partial_answers.roles", "%v (purposes alone allow nobody; list the roles that may ask for partial answers)", errEmpty)
 	}
 	c.Log.validate("log", &p)
 	if c.Policy != nil {

@@ -53,6 +53,12 @@ type Config struct {
 	// again (0: DefaultCatalogRefresh; negative: only at start and when a
 	// query needs a site whose catalog is missing).
 	CatalogRefresh time.Duration
+
+	// Quotas bound each analyst's queries (zero: none).
+	Quotas Quotas
+	// PartialAnswers says who may ask for an answer from the sites that
+	// succeeded when others fail (zero: nobody).
+	PartialAnswers PartialAnswers
 }
 
 // Site is one site agent.
@@ -114,6 +120,8 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		QueryTimeout:   time.Duration(f.QueryTimeout),
 		CatalogRefresh: time.Duration(f.CatalogRefresh),
 		Logger:         logger,
+		Quotas:         Quotas{MaxConcurrentPerAnalyst: f.Quotas.MaxConcurrentPerAnalyst, MaxQueriesPerMinute: f.Quotas.MaxQueriesPerMinute},
+		PartialAnswers: PartialAnswers{Roles: f.PartialAnswers.Roles, Purposes: f.PartialAnswers.Purposes},
 	}
 	cfg.ResultPolicy, cfg.ResultPolicyPoll = rsrc, rpoll
 	for i, s := range f.Sites {

@@ -34,6 +34,8 @@ type Coordinator struct {
 	// catalogs caches the catalog each site reported.
 	catalogs *catalogs
 	metrics  *metrics.Coordinator
+	// quotas enforces cfg.Quotas per analyst.
+	quotas *quotaKeeper
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -63,7 +65,8 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites), metrics: metrics.NewCoordinator()}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites),
+		metrics: metrics.NewCoordinator(), quotas: newQuotaKeeper(cfg.Quotas, nil)}
 	c.metrics.SetIdentity(cfg.Identity)
 	c.metrics.SetCatalogs(c.catalogsKnown)
 	return c, nil

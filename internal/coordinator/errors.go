@@ -1,5 +1,7 @@
 package coordinator
 
+import "time"
+
 // ErrorCode says what kind of failure a QueryError is; analysts' tools
 // switch on it, so each code keeps its meaning.
 type ErrorCode string
@@ -19,6 +21,8 @@ const (
 	CodeMergeFailed     ErrorCode = "merge_failed"    // the sites' partial results could not be merged
 	CodeAuditFailed     ErrorCode = "audit_failed"    // the coordinator could not record the query, so gives no answer
 	CodeInternal        ErrorCode = "internal"        // anything else; see the coordinator's log
+	CodeSiteBusy        ErrorCode = "site_busy"       // a site's admission queue was full or the wait timed out (503, Retry-After)
+	CodeQuotaExceeded   ErrorCode = "quota_exceeded"  // the analyst is over a coordinator quota (429, Retry-After)
 )
 
 // QueryError is a failed query as the analyst sees it.
@@ -30,6 +34,15 @@ type QueryError struct {
 	Reasons    []string  `json:"reasons,omitempty"`
 	Position   int       `json:"position,omitempty"` // 1-based character in the SQL
 	QueryID    string    `json:"query_id,omitempty"`
+	// RetryAfter is whole seconds to wait before retrying (site_busy,
+	// quota_exceeded); also sent as the Retry-After header.
+	RetryAfter int `json:"retry_after,omitempty"`
 }
 
 func (e *QueryError) Error() string { return string(e.Code) + ": " + e.Message }
+
+// retrySeconds rounds a retry-after hint up to whole seconds, at least 1.
+func retrySeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}

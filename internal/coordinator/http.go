@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/fedmesh/fedmesh/internal/metrics"
@@ -26,7 +27,7 @@ func (c *Coordinator) routes() http.Handler {
 			if err := checkPrivacyRequest(req.Privacy); err != nil {
 				return nil, err
 			}
-			return c.QueryWith(ctx, an, req.SQL, req.Purpose, QueryOptions{Privacy: req.Privacy})
+			return c.QueryWith(ctx, an, req.SQL, req.Purpose, QueryOptions{Privacy: req.Privacy, AllowPartial: req.AllowPartial})
 		}))
 	mux.HandleFunc("POST /v1/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`,
 		func(ctx context.Context, an Analyst, req queryRequest) (any, error) {
@@ -67,6 +68,9 @@ type queryRequest struct {
 	// Privacy is what the analyst asks to spend at each site on tables
 	// under differential privacy; each site's policy decides what it grants.
 	Privacy *planner.PrivacyRequest `json:"privacy,omitempty"`
+	// AllowPartial asks for an answer from the sites that succeeded when
+	// others are unavailable (coordinator partial_answers decides).
+	AllowPartial bool `json:"allow_partial,omitempty"`
 }
 
 // checkPrivacyRequest refuses a privacy request no site could grant.
@@ -137,6 +141,9 @@ func bearer(r *http.Request) string {
 }
 
 func writeError(w http.ResponseWriter, qe *QueryError) {
+	if qe.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(qe.RetryAfter))
+	}
 	writeJSON(w, qe.HTTPStatus, map[string]any{"error": qe})
 }
 

@@ -41,6 +41,10 @@ type Answer struct {
 	// global aggregate (no GROUP BY): the one row's values are NULL because
 	// they are unknown, not zero. Absent otherwise.
 	Suppressed bool `json:"suppressed,omitempty"`
+	// Partial is set when the answer lacks the Missing sites (only with
+	// allow_partial); Missing names each with its reason.
+	Partial bool          `json:"partial,omitempty"`
+	Missing []MissingSite `json:"missing,omitempty"`
 }
 
 // SiteStatus is one site's part in an answer. It says how many groups the
@@ -60,6 +64,10 @@ type QueryOptions struct {
 	// Privacy is forwarded to every site: the ε (δ) to spend on tables
 	// under differential privacy. nil: each site's default.
 	Privacy *planner.PrivacyRequest
+	// AllowPartial asks for an answer from the sites that succeeded when
+	// others are unavailable, if the coordinator's PartialAnswers allows
+	// it for the analyst and purpose (partial.go).
+	AllowPartial bool
 }
 
 // Query is QueryWith without options.
@@ -82,7 +90,12 @@ func (c *Coordinator) QueryWith(ctx context.Context, an Analyst, sql, purpose st
 		Purpose:   purpose,
 		SQL:       sql,
 	}
-	ans, err := c.query(ctx, qid, an, sql, purpose, opts, &rec)
+	var ans *Answer
+	release, err := c.admitQuota(an)
+	if err == nil {
+		ans, err = c.query(ctx, qid, an, sql, purpose, opts, &rec)
+		release()
+	}
 	rec.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	var qe *QueryError
 	switch {
@@ -111,6 +124,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		return nil, &QueryError{HTTPStatus: http.StatusForbidden, Code: CodeForbidden,
 			Message: fmt.Sprintf("analyst %q holds only the auditor role, which reads the audit trail (/audit/) but runs no data queries; ask for an analyst role", an.ID)}
 	}
+	if err := c.checkPartial(an, purpose, opts); err != nil {
+		return nil, err
+	}
 	q, names, lacking, err := c.plan(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -130,9 +146,9 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		return nil, err
 	}
 
-	results, err := c.client.FanOut(ctx, plans)
+	results, missing, err := c.fanOut(ctx, plans, opts, rec)
 	if err != nil {
-		return nil, c.siteFailure(err, rec)
+		return nil, err
 	}
 	defer func() {
 		for _, r := range results {
@@ -142,7 +158,7 @@ func (c *Coordinator) query(ctx context.Context, qid string, an Analyst, sql, pu
 		}
 	}()
 
-	ans := &Answer{QueryID: qid}
+	ans := &Answer{QueryID: qid, Partial: len(missing) > 0, Missing: missing}
 	parts := make([]merge.Partial, 0, len(results))
 	modes := make([]policy.SuppressedReport, 0, len(results))
 	reported := make([]int64, 0, len(results))
@@ -256,6 +272,9 @@ func (c *Coordinator) siteFailure(err error, rec *audit.Record) error {
 		out.Status = audit.StatusDenied
 		qe.HTTPStatus, qe.Code = http.StatusForbidden, CodePolicyDenied
 		qe.Message = fmt.Sprintf("site %q refused the query", se.Site)
+	case se.Busy:
+		qe.HTTPStatus, qe.Code, qe.RetryAfter = http.StatusServiceUnavailable, CodeSiteBusy, retrySeconds(se.RetryAfter)
+		qe.Message = fmt.Sprintf("%s; the other sites were cancelled; retry after %ds", se.Error(), qe.RetryAfter)
 	case se.Code == codes.DeadlineExceeded:
 		qe.HTTPStatus, qe.Code = http.StatusGatewayTimeout, CodeTimeout
 		qe.Message = fmt.Sprintf("site %q did not answer before the query's deadline (%s); the other sites were cancelled", se.Site, c.cfg.QueryTimeout)

@@ -107,6 +107,14 @@ type fedOptions struct {
 	// metrics gives each site an ops port (metrics and health), its
 	// address in federation.metrics.
 	metrics bool
+	// admission sets each site's engine slots and queue (zero: defaults).
+	maxConcurrent, maxQueue int
+	queueTimeout            time.Duration
+	// quotas and partial configure the coordinator (admission_test.go).
+	quotas  coordinator.Quotas
+	partial coordinator.PartialAnswers
+	// analysts are extra static-token analysts: id → token.
+	analysts map[string]string
 }
 
 type federation struct {
@@ -123,6 +131,15 @@ type federation struct {
 	analystVerifier *credential.Verifier
 	// metrics maps each site to its ops port's address (fedOptions.metrics).
 	metrics map[string]string
+	// opts carries the coordinator's quotas, partial answers and extra
+	// analysts into startCoordinator.
+	opts fedOptions
+	// sites holds each in-process site agent, to stop and restart it
+	// (admission_load_test.go).
+	sitesMu *sync.Mutex
+	sites   map[string]*runningSite
+	runCtx  context.Context
+	runWG   *sync.WaitGroup
 }
 
 type syncBuffer struct {
@@ -153,7 +170,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	fed := &federation{t: t, audits: map[string]string{}, logs: logs}
+	fed := &federation{t: t, audits: map[string]string{}, logs: logs, opts: opts, sitesMu: &sync.Mutex{}, runCtx: ctx, runWG: &wg}
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
@@ -203,7 +220,7 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 		}
 		auditPath := filepath.Join(work, "site-"+s+".log")
 		fed.audits["site-"+s] = auditPath
-		a, err := agent.New(agent.Config{
+		acfg := agent.Config{
 			Site:                s,
 			Listener:            lis,
 			Identity:            src,
@@ -224,19 +241,13 @@ func startFederation(t *testing.T, opts fedOptions) *federation {
 			GuardPath:       filepath.Join(work, "site-"+s+".guard"),
 			MaxQueries:      opts.maxQueries,
 			QueryTimeout:    30 * time.Second,
+			MaxConcurrent:   opts.maxConcurrent,
+			MaxQueue:        opts.maxQueue,
+			QueueTimeout:    opts.queueTimeout,
 			Logger:          logger,
 			MetricsListener: mlis,
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
-				t.Errorf("site %s: %v", site, err)
-			}
-		}()
+		fed.runSite(ctx, &wg, acfg)
 		id, _ := certs.SiteID(td, s)
 		if want, ok := opts.expectSite[s]; ok {
 			id = want
@@ -266,11 +277,17 @@ func (f *federation) startCoordinator(ctx context.Context, wg *sync.WaitGroup, w
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	analysts := []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}}
+	for id, tok := range f.opts.analysts {
+		analysts = append(analysts, coordinator.Analyst{ID: id, Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(tok)})
+	}
 	c, err := coordinator.New(coordinator.Config{
+		Quotas:          f.opts.quotas,
+		PartialAnswers:  f.opts.partial,
 		Listener:        lis,
 		Identity:        id,
 		Sites:           sites,
-		Analysts:        []coordinator.Analyst{{ID: "alice", Roles: []string{"analyst"}, TokenSHA256: coordinator.TokenHash(f.token)}},
+		Analysts:        analysts,
 		AuditPath:       f.audits["coordinator"],
 		QueryTimeout:    timeout,
 		Logger:          logger,
@@ -437,4 +454,68 @@ func (r response) columnNames() string {
 		n = append(n, c.Name)
 	}
 	return strings.Join(n, ",")
+}
+
+// runningSite is an in-process site agent and how to stop it.
+type runningSite struct {
+	cfg  agent.Config
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// runSite runs the agent for cfg until ctx ends or the site is stopped.
+func (f *federation) runSite(ctx context.Context, wg *sync.WaitGroup, cfg agent.Config) {
+	t := f.t
+	t.Helper()
+	a, err := agent.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	rs := &runningSite{cfg: cfg, stop: stop, done: make(chan struct{})}
+	f.sitesMu.Lock()
+	if f.sites == nil {
+		f.sites = map[string]*runningSite{}
+	}
+	f.sites[cfg.Site] = rs
+	f.sitesMu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(rs.done)
+		if err := a.Run(sctx); err != nil && sctx.Err() == nil {
+			t.Errorf("site %s: %v", cfg.Site, err)
+		}
+	}()
+}
+
+// restartSite stops the in-process agent of site, waits for it to end and
+// starts it again on the same address, audit log and state.
+func (f *federation) restartSite(site string, down func()) {
+	ctx, wg := f.runCtx, f.runWG
+	t := f.t
+	f.sitesMu.Lock()
+	rs := f.sites[site]
+	f.sitesMu.Unlock()
+	addr := rs.cfg.Listener.Addr().String()
+	rs.stop()
+	<-rs.done
+	if down != nil {
+		down()
+	}
+	var lis net.Listener
+	var err error
+	for range 100 { // the old listener's port is normally free at once
+		if lis, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("restart site %s: %v", site, err)
+		return
+	}
+	cfg := rs.cfg
+	cfg.Listener = lis
+	f.runSite(ctx, wg, cfg)
 }

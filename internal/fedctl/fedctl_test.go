@@ -239,3 +239,26 @@ func TestAuditVerifyExitCodes(t *testing.T) {
 		t.Errorf("output %q / stderr %q should report the deletion", out, stderr)
 	}
 }
+
+// TestQueryShowsPartialAndRetry: a partial answer names its missing sites
+// on stderr; a busy refusal shows its retry-after.
+func TestQueryShowsPartialAndRetry(t *testing.T) {
+	t.Parallel()
+	const partial = `{"query_id":"q5","columns":[{"name":"n","type":"BIGINT"}],"rows":[[3]],
+		"sites":[{"site":"a","status":"ok","rows":1,"suppressed_groups":0}],"suppressed_groups":0,
+		"partial":true,"missing":[{"site":"c","code":"timeout","reason":"site \"c\" did not answer within the query's deadline"}]}`
+	code, out, stderr := run(t, "query", "--coordinator", fakeCoordinator(t, 200, partial), "--token", "tok", "--allow-partial", "SELECT 1")
+	if code != exitOK || !strings.Contains(out, "3") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	for _, w := range []string{"PARTIAL answer (query q5): 1 site(s) missing", "c (timeout): site \"c\" did not answer"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q does not contain %q", stderr, w)
+		}
+	}
+	busy := `{"error":{"code":"site_busy","message":"site \"b\": resource exhausted: busy","site":"b","retry_after":5,"query_id":"q6"}}`
+	code, _, stderr = run(t, "query", "--coordinator", fakeCoordinator(t, 503, busy), "--token", "tok", "SELECT 1")
+	if code != exitFail || !strings.Contains(stderr, "query failed (site_busy)") || !strings.Contains(stderr, "retry after 5s") {
+		t.Errorf("busy: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -34,6 +34,9 @@ type answer struct {
 	// NULL because unknown, not zero.
 	Suppressed bool         `json:"suppressed"`
 	Error      *answerError `json:"error"`
+	// Partial: the answer lacks the Missing sites (--allow-partial).
+	Partial bool                      `json:"partial"`
+	Missing []coordinator.MissingSite `json:"missing"`
 }
 
 // approxNote says that a column is a sketch estimate, and how close.
@@ -61,6 +64,8 @@ type answerError struct {
 	Reasons  []string              `json:"reasons"`
 	Position int                   `json:"position"`
 	QueryID  string                `json:"query_id"`
+	// RetryAfter: seconds to wait before retrying (site_busy, quota_exceeded).
+	RetryAfter int `json:"retry_after"`
 }
 
 func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +74,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	purpose := fs.String("purpose", "", "why the query is asked (policies may require it)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	epsilon := fs.Float64("epsilon", 0, "differential privacy: the ε to spend at each site on protected tables (0: each site's default)")
+	allowPartial := fs.Bool("allow-partial", false, "answer from the sites that succeeded when others are unavailable, if the coordinator allows it (partial_answers)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -90,6 +96,9 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose}
 	if *epsilon > 0 {
 		body["privacy"] = map[string]float64{"epsilon": *epsilon}
+	}
+	if *allowPartial {
+		body["allow_partial"] = true
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
@@ -114,6 +123,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printError(stderr, ans.Error)
 		return errReported
 	}
+	writePartial(stderr, &ans)
 	if *format == "csv" {
 		// The notes go to stderr so the CSV stays machine-readable.
 		writeApprox(stderr, &ans)
@@ -214,6 +224,20 @@ func printError(w io.Writer, e *answerError) {
 		for _, r := range e.Reasons {
 			fmt.Fprintf(w, "  - %s\n", r)
 		}
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(w, "retry after %ds\n", e.RetryAfter)
+	}
+}
+
+// writePartial warns that an answer lacks sites, naming each and why.
+func writePartial(w io.Writer, ans *answer) {
+	if !ans.Partial {
+		return
+	}
+	fmt.Fprintf(w, "PARTIAL answer (query %s): %d site(s) missing\n", ans.QueryID, len(ans.Missing))
+	for _, m := range ans.Missing {
+		fmt.Fprintf(w, "  - %s (%s): %s\n", m.Site, m.Code, m.Reason)
 	}
 }
 
