@@ -27,13 +27,14 @@ const (
 )
 
 // dataErrorOps lists, per SQL dialect, the data-dependent failures its
-// engines raise as errors (rather than answering NULL). DuckDB and MariaDB
-// answer NULL on division by zero; PostgreSQL, Spark (ANSI mode) and Flink
-// raise. Every one of them raises on a text that does not cast (MariaDB
+// engines raise as errors (rather than answering NULL). MariaDB answers
+// NULL on division by zero; PostgreSQL, Spark (ANSI mode) and Flink raise,
+// and so does DuckDB for the integer division (//) integer operands render
+// to ("Division by zero in expression"), while its "/" answers inf. Every one of them raises on a text that does not cast (MariaDB
 // warns and answers 0, but a strict sql_mode raises) and on 64-bit overflow.
 // An unknown dialect gets every check.
 var dataErrorOps = map[string][]failingOp{
-	"duckdb":   {failCastText, failOverflow},
+	"duckdb":   {failDivision, failCastText, failOverflow},
 	"mysql":    {failCastText, failOverflow},
 	"postgres": {failDivision, failCastText, failOverflow},
 	"spark":    {failDivision, failCastText, failOverflow},
