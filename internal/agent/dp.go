@@ -90,6 +90,11 @@ func (h *handler) renderDP(ctx context.Context, sp *planner.SubPlan, q *dpQuery,
 	if err != nil {
 		return engineRun{}, fmt.Errorf("site %q: %w", h.site, err)
 	}
+	// An engine error that depends on the data is a bit no noise covers.
+	if err := policy.CheckDataErrors(sp, dialect.Name()); err != nil {
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{"fedmesh.data_error: " + err.Error()}
+		return engineRun{}, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	}
 	probe := *sp
 	probe.GroupBy = append(append([]planner.OutputColumn{}, sp.GroupBy...),
 		planner.OutputColumn{Name: "fedmesh_unit_probe", Expr: planner.Col(q.plan.Bound.Unit)})
