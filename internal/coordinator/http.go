@@ -34,6 +34,7 @@ func (c *Coordinator) routes() http.Handler {
 			return c.Explain(ctx, an, req.SQL, req.Purpose)
 		}))
 	mux.HandleFunc("GET /v1/budget", c.budgetEndpoint)
+	mux.HandleFunc("GET "+PathCatalog, c.catalogEndpoint)
 	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
 			if err := checkPrivacyRequest(req.Privacy); err != nil {
