@@ -28,6 +28,9 @@ commands:
   budget        --coordinator URL [--format table|json] TABLE
                                                             your privacy budget for TABLE at each site, from the
                                                             sites' own ledgers
+  tables        --coordinator URL [--format table|json]     the federation's logical tables and the sites holding them
+  describe      --coordinator URL [--format table|json] TABLE
+                                                            a logical table's columns and types
   explain       --coordinator URL [--format text|json] "SQL"   (plans only; runs nothing)
   audit verify  [--key PUB]... [--federation] [--json] FILE...
                                                             check audit logs' hash chains and signed heads;
@@ -98,6 +101,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return query(ctx, rest, stdout, stderr)
 	case cmd == "explain":
 		return explain(ctx, rest, stdout, stderr)
+	case cmd == "tables" || cmd == "describe":
+		return tables(ctx, cmd, rest, stdout, stderr)
 	case cmd == "budget":
 		return budget(ctx, rest, stdout, stderr)
 	case cmd == "audit" && sub == "verify":
