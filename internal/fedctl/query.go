@@ -79,7 +79,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it)", errUsage)
+		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it, or - to read it from stdin)", errUsage)
 	}
 	if *epsilon < 0 {
 		return fmt.Errorf("%w: --epsilon %v: must be > 0 (or 0 for each site's default)", errUsage, *epsilon)
@@ -93,7 +93,11 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose}
+	sql, err := sqlArg(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"sql": sql, "purpose": *purpose}
 	if *epsilon > 0 {
 		body["privacy"] = map[string]float64{"epsilon": *epsilon}
 	}

@@ -57,3 +57,19 @@ func TestTablesAndDescribe(t *testing.T) {
 		})
 	}
 }
+
+// TestQuerySQLFromStdin checks that "-" sends the SQL read from stdin.
+// Not parallel: it replaces the package's stdin.
+func TestQuerySQLFromStdin(t *testing.T) {
+	url := fakeCoordinator(t, 200, `{"query_id":"q1","columns":[{"name":"n","type":"BIGINT"}],"rows":[[1]],"sites":[]}`)
+	old := stdin
+	t.Cleanup(func() { stdin = old })
+	stdin = strings.NewReader("  SELECT 1\n")
+	if code, out, stderr := run(t, "query", "--coordinator", url, "--token", "tok", "-"); code != exitOK || !strings.Contains(out, "n") {
+		t.Fatalf("exit %d, out %q, stderr %q", code, out, stderr)
+	}
+	stdin = strings.NewReader("\n")
+	if code, _, stderr := run(t, "query", "--coordinator", url, "--token", "tok", "-"); code != exitUsage || !strings.Contains(stderr, "stdin is empty") {
+		t.Fatalf("empty stdin: exit %d, stderr %q", code, stderr)
+	}
+}
