@@ -119,6 +119,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
+	lis = c.apiListener(lis)
 
 	// The HTTP server goes last: it stops first, draining its requests
 	// while the identity (site connections handshake with it) still works.
