@@ -38,7 +38,7 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	body := map[string]string{"sql": sql}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, cf.url, "/v1/explain", tok, body)
+	status, raw, err := postCoordinator(ctx, cf, "/v1/explain", tok, body)
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,11 @@ func getCoordinator(ctx context.Context, cf *coordFlags, path, token string) (in
 		return 0, nil, fmt.Errorf("--coordinator %q: %w", cf.url, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	cl, err := cf.client()
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := cl.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("coordinator %s: %w", cf.url, err)
 	}
