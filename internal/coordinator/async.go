@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fedmesh/fedmesh/flight"
 )
 
 // Async query states.
@@ -39,6 +42,8 @@ type asyncJob struct {
 	finished time.Time
 	answer   *Answer
 	err      *QueryError
+	// progress is each site's last reported state in the fan-out.
+	progress map[string]flight.SiteProgress
 }
 
 // AsyncStatus is the answer to GET /v1/queries/{id}.
@@ -48,7 +53,20 @@ type AsyncStatus struct {
 	ElapsedMS float64      `json:"elapsed_ms"`
 	Rows      int          `json:"rows,omitempty"`
 	Sites     []SiteStatus `json:"sites,omitempty"`
-	Error     *QueryError  `json:"error,omitempty"`
+	// Progress is each site's state in the fan-out (running, done,
+	// failed, refused), rolled up as SitesDone of SitesAsked.
+	Progress   []SiteProgress `json:"progress"`
+	SitesDone  int            `json:"sites_done"`
+	SitesAsked int            `json:"sites_asked"`
+	Error      *QueryError    `json:"error,omitempty"`
+}
+
+// SiteProgress is one site's state in an async query.
+type SiteProgress struct {
+	Site      string  `json:"site"`
+	State     string  `json:"state"`
+	Rows      int64   `json:"rows"`
+	ElapsedMS float64 `json:"elapsed_ms"`
 }
 
 // asyncJobs holds the submitted queries by id.
@@ -66,7 +84,13 @@ func newAsyncJobs(now func() time.Time) *asyncJobs {
 // outlives it) and returns its job at once.
 func (a *asyncJobs) submit(ctx context.Context, analyst string, exec func(context.Context) (*Answer, error)) *asyncJob {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	j := &asyncJob{id: newQueryID(), analyst: analyst, cancel: cancel, submitted: a.now(), state: StateRunning}
+	j := &asyncJob{id: newQueryID(), analyst: analyst, cancel: cancel, submitted: a.now(), state: StateRunning,
+		progress: map[string]flight.SiteProgress{}}
+	ctx = flight.WithProgress(ctx, func(p flight.SiteProgress) {
+		j.mu.Lock()
+		j.progress[p.Site] = p
+		j.mu.Unlock()
+	})
 	a.mu.Lock()
 	a.prune()
 	a.jobs[j.id] = j
@@ -141,6 +165,19 @@ func (j *asyncJob) status(now time.Time) AsyncStatus {
 	if j.answer != nil {
 		s.Rows, s.Sites = len(j.answer.Rows), j.answer.Sites
 	}
+	s.Progress = make([]SiteProgress, 0, len(j.progress))
+	for _, p := range j.progress {
+		el := p.Elapsed
+		if p.State == flight.SiteRunning {
+			el = end.Sub(j.submitted)
+		}
+		s.Progress = append(s.Progress, SiteProgress{Site: p.Site, State: p.State, Rows: p.Rows, ElapsedMS: float64(el.Microseconds()) / 1000})
+		if p.State == flight.SiteDone {
+			s.SitesDone++
+		}
+	}
+	slices.SortFunc(s.Progress, func(a, b SiteProgress) int { return strings.Compare(a.Site, b.Site) })
+	s.SitesAsked = len(s.Progress)
 	return s
 }
 

@@ -64,6 +64,13 @@ func TestAsyncQuery(t *testing.T) {
 		Sites   []struct {
 			Site string `json:"site"`
 		} `json:"sites"`
+		Progress []struct {
+			Site  string `json:"site"`
+			State string `json:"state"`
+			Rows  int64  `json:"rows"`
+		} `json:"progress"`
+		SitesDone  int `json:"sites_done"`
+		SitesAsked int `json:"sites_asked"`
 	}
 	submit := func() status {
 		t.Helper()
@@ -93,6 +100,14 @@ func TestAsyncQuery(t *testing.T) {
 	if done.Rows == 0 || len(done.Sites) != 3 {
 		t.Errorf("done: %+v, want rows from 3 sites", done)
 	}
+	if done.SitesDone != 3 || done.SitesAsked != 3 {
+		t.Errorf("done: sites %d/%d, want 3/3", done.SitesDone, done.SitesAsked)
+	}
+	for _, p := range done.Progress {
+		if p.State != "done" || p.Rows == 0 {
+			t.Errorf("site %s progress %+v, want done with rows", p.Site, p)
+		}
+	}
 	var page struct {
 		Rows      [][]any `json:"rows"`
 		TotalRows int     `json:"total_rows"`
@@ -116,6 +131,9 @@ func TestAsyncQuery(t *testing.T) {
 		}
 	}
 	var s status
+	if asyncDo(t, http.MethodGet, fed.url+"/v1/queries/"+slow.QueryID, fed.token, &s); s.State != "running" || s.SitesAsked != 3 || s.SitesDone != 0 {
+		t.Errorf("slow query while held: %+v, want running at 3 sites, none done", s)
+	}
 	if code := asyncDo(t, http.MethodDelete, fed.url+"/v1/queries/"+slow.QueryID, fed.token, &s); code != http.StatusOK || s.State != "cancelled" {
 		t.Errorf("DELETE: %d %+v, want 200 cancelled", code, s)
 	}
