@@ -39,6 +39,7 @@ func (c *Coordinator) routes() http.Handler {
 	mux.HandleFunc("GET /v1/queries/{id}", c.asyncEndpoint)
 	mux.HandleFunc("DELETE /v1/queries/{id}", c.asyncEndpoint)
 	mux.HandleFunc("GET /v1/queries/{id}/results", c.asyncEndpoint)
+	mux.HandleFunc("GET "+PathOpenAPI, serveOpenAPI)
 	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
 			if err := checkPrivacyRequest(req.Privacy); err != nil {
