@@ -106,7 +106,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, cf, "/v1/query", tok, body)
+	status, raw, err := runQuery(ctx, cf, tok, body, isTerminal(stderr), stderr)
 	if err != nil {
 		return err
 	}
