@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedmesh/fedmesh/flight"
+	"github.com/fedmesh/fedmesh/internal/logkey"
 )
 
 // Async query states.
@@ -259,6 +260,15 @@ func (c *Coordinator) asyncResults(w http.ResponseWriter, r *http.Request, j *as
 	if !ok1 || !ok2 || lim == 0 || lim > asyncMaxLimit {
 		writeError(w, &QueryError{HTTPStatus: http.StatusBadRequest, Code: CodeBadRequest,
 			Message: "offset and limit must be non-negative integers, limit 1 to " + strconv.Itoa(asyncMaxLimit)})
+		return
+	}
+	if wantsArrow(r) {
+		// The whole result, one stream: paging is for the JSON form.
+		if err := writeArrowStream(w, ans); err != nil {
+			// A conversion failure comes before anything is written.
+			c.log.Warn("arrow results failed", logkey.QueryID, j.id, logkey.Err, err)
+			writeError(w, &QueryError{HTTPStatus: http.StatusInternalServerError, Code: CodeInternal, Message: "arrow results: " + err.Error()})
+		}
 		return
 	}
 	page := *ans

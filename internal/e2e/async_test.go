@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/fedmesh/fedmesh/enginebridge"
 )
@@ -116,6 +118,29 @@ func TestAsyncQuery(t *testing.T) {
 		page.TotalRows != done.Rows || len(page.Rows) != min(2, done.Rows-1) {
 		t.Errorf("results page: %d %+v (total %d)", code, page, done.Rows)
 	}
+	req, _ := http.NewRequest(http.MethodGet, fed.url+"/v1/queries/"+q.QueryID+"/results", nil)
+	req.Header.Set("Authorization", "Bearer "+fed.token)
+	req.Header.Set("Accept", "application/vnd.apache.arrow.stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := ipc.NewReader(res.Body)
+	if err != nil {
+		t.Fatalf("arrow stream (%s): %v", res.Header.Get("Content-Type"), err)
+	}
+	arrowRows := 0
+	for rd.Next() {
+		arrowRows += int(rd.RecordBatch().NumRows())
+	}
+	if err := rd.Err(); err != nil || arrowRows != done.Rows || rd.Schema().NumFields() != 2 {
+		t.Errorf("arrow stream: %d rows, %v, schema %v; want %d rows", arrowRows, err, rd.Schema(), done.Rows)
+	}
+	if f := rd.Schema().Fields(); len(f) == 2 && (f[0].Type.ID() != arrow.STRING || f[1].Type.ID() != arrow.INT64) {
+		t.Errorf("arrow schema %v, want region string and n int64", rd.Schema())
+	}
+	rd.Release()
+	res.Body.Close()
 	if code := asyncDo(t, http.MethodGet, fed.url+"/v1/queries/"+q.QueryID, "bob-token", nil); code != http.StatusNotFound {
 		t.Errorf("bob sees alice's query: %d, want 404", code)
 	}
