@@ -12,7 +12,9 @@ import (
 
 const usage = `usage: fedctl <command> [flags]
 
-commands:
+commands (those that talk to the coordinator take --coordinator URL, default
+$FEDMESH_COORDINATOR or http://127.0.0.1:8080, and --ca PEM for an https coordinator
+with a private CA, default $FEDMESH_CA, else the system pool):
   certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs, and a dev analyst issuer
                                                             (analyst-issuer-key.jwk, analyst-issuer.jwks)
   certs inspect FILE [--bundle B]...                         an SVID's SPIFFE ID, trust domain, expiry; checks its chain
@@ -22,7 +24,9 @@ commands:
                                                             of certs init; prints only the token (for FEDMESH_TOKEN);
                                                             roles default to analyst
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
-  query         --coordinator URL [--format table|csv|json] [--epsilon E] "SQL"
+  query         --coordinator URL [--format table|csv|json] [--epsilon E] "SQL"|-
+                                                            - reads the SQL from stdin; on a terminal, a live
+                                                            per-site progress line on stderr (async API)
                                                             protected tables answer with differential privacy:
                                                             noisy values with 95% intervals, and each site's charge
   budget        --coordinator URL [--format table|json] TABLE
