@@ -149,9 +149,11 @@ func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) 
 	for i, site := range sites {
 		g.Go(func() error {
 			start := time.Now()
+			reportProgress(ctx, SiteProgress{Site: site, State: SiteRunning})
 			r, err := c.fetch(gctx, site, tickets[i], plans[site])
 			if err != nil {
 				se := siteError(site, err)
+				reportProgress(ctx, SiteProgress{Site: site, State: failedState(se.Code), Elapsed: time.Since(start)})
 				if c.Observe != nil {
 					c.Observe(site, se.Code, time.Since(start))
 				}
@@ -165,6 +167,7 @@ func (c *Client) FanOut(ctx context.Context, plans map[string]*planner.SubPlan) 
 			if c.Observe != nil {
 				c.Observe(site, codes.OK, time.Since(start))
 			}
+			reportProgress(ctx, SiteProgress{Site: site, State: SiteDone, Rows: resultRows(r), Elapsed: time.Since(start)})
 			results[i] = r
 			return nil
 		})

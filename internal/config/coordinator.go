@@ -8,7 +8,11 @@ import (
 
 // Coordinator is the coordinator's config file.
 type Coordinator struct {
-	Listen       string    `yaml:"listen"` // HTTP API, host:port
+	Listen string `yaml:"listen"` // HTTP API, host:port
+	// TLS serves the HTTP API over HTTPS; without it, plain HTTP only on
+	// a loopback listen address or with InsecureHTTP.
+	TLS          *HTTPTLS  `yaml:"tls,omitempty"`
+	InsecureHTTP bool      `yaml:"insecure_http,omitempty"`
 	Identity     Identity  `yaml:"identity"`
 	Sites        []Site    `yaml:"sites"`
 	Analysts     []Analyst `yaml:"analysts"`
@@ -97,6 +101,7 @@ func LoadCoordinator(path string) (*Coordinator, error) {
 func (c *Coordinator) validate(file string) error {
 	var p problems
 	checkAddr("listen", c.Listen, &p)
+	c.validateHTTPAPI(file, &p)
 	c.Identity.validate("identity", file, &p)
 	if len(c.Sites) == 0 {
 		p.add("sites", "%v (at least one site agent)", errEmpty)

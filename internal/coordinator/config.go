@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -20,8 +21,10 @@ import (
 
 // Config is the coordinator's runtime configuration.
 type Config struct {
-	Listen       string       // HTTP API host:port, used when Listener is nil
-	Listener     net.Listener // optional
+	Listen   string       // HTTP API host:port, used when Listener is nil
+	Listener net.Listener // optional
+	// HTTPTLS, when set, serves the API over HTTPS (nil: plain HTTP).
+	HTTPTLS      *tls.Config
 	Identity     certs.Source
 	Sites        []Site
 	Analysts     []Analyst
@@ -124,6 +127,9 @@ func FromFile(f *config.Coordinator, logger *slog.Logger) (Config, error) {
 		PartialAnswers: PartialAnswers{Roles: f.PartialAnswers.Roles, Purposes: f.PartialAnswers.Purposes},
 	}
 	cfg.ResultPolicy, cfg.ResultPolicyPoll = rsrc, rpoll
+	if cfg.HTTPTLS, err = httpTLS(f.TLS); err != nil {
+		return Config{}, err
+	}
 	for i, s := range f.Sites {
 		id, err := spiffeid.FromString(s.SPIFFEID)
 		if err != nil {

@@ -36,6 +36,8 @@ type Coordinator struct {
 	metrics  *metrics.Coordinator
 	// quotas enforces cfg.Quotas per analyst.
 	quotas *quotaKeeper
+	// async holds the queries submitted with POST /v1/queries.
+	async *asyncJobs
 }
 
 // New checks cfg; nothing is opened until Run.
@@ -65,7 +67,7 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.CatalogRefresh == 0 {
 		cfg.CatalogRefresh = DefaultCatalogRefresh
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites),
+	c := &Coordinator{async: newAsyncJobs(time.Now), cfg: cfg, log: cfg.Logger.With(logkey.Component, "coordinator"), catalogs: newCatalogs(cfg.Sites),
 		metrics: metrics.NewCoordinator(), quotas: newQuotaKeeper(cfg.Quotas, nil)}
 	c.metrics.SetIdentity(cfg.Identity)
 	c.metrics.SetCatalogs(c.catalogsKnown)
@@ -119,6 +121,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 			return fmt.Errorf("listen: %w", err)
 		}
 	}
+	lis = c.apiListener(lis)
 
 	// The HTTP server goes last: it stops first, draining its requests
 	// while the identity (site connections handshake with it) still works.

@@ -34,6 +34,12 @@ func (c *Coordinator) routes() http.Handler {
 			return c.Explain(ctx, an, req.SQL, req.Purpose)
 		}))
 	mux.HandleFunc("GET /v1/budget", c.budgetEndpoint)
+	mux.HandleFunc("GET "+PathCatalog, c.catalogEndpoint)
+	mux.HandleFunc("POST /v1/queries", sqlEndpoint(c, `{"sql": "...", "purpose": "..."}`, c.asyncSubmit))
+	mux.HandleFunc("GET /v1/queries/{id}", c.asyncEndpoint)
+	mux.HandleFunc("DELETE /v1/queries/{id}", c.asyncEndpoint)
+	mux.HandleFunc("GET /v1/queries/{id}/results", c.asyncEndpoint)
+	mux.HandleFunc("GET "+PathOpenAPI, serveOpenAPI)
 	mux.HandleFunc("POST /v1/policy/explain", sqlEndpoint(c, `{"sql": "...", "purpose": "...", "sites": [...]}`,
 		func(ctx context.Context, an Analyst, req policyExplainRequest) (any, error) {
 			if err := checkPrivacyRequest(req.Privacy); err != nil {
@@ -129,7 +135,11 @@ func writeAnswer(w http.ResponseWriter, out any, err error) {
 		writeError(w, qe)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	status := http.StatusOK
+	if s, ok := out.(interface{ httpStatus() int }); ok {
+		status = s.httpStatus()
+	}
+	writeJSON(w, status, out)
 }
 
 func bearer(r *http.Request) string {

@@ -22,7 +22,7 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: explain takes exactly one SQL argument (quote it)", errUsage)
+		return fmt.Errorf("%w: explain takes exactly one SQL argument (quote it, or - to read it from stdin)", errUsage)
 	}
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("%w: --format %q: want text or json", errUsage, *format)
@@ -31,10 +31,14 @@ func explain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	body := map[string]string{"sql": fs.Arg(0)}
+	sql, err := sqlArg(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	body := map[string]string{"sql": sql}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, cf.url, "/v1/explain", tok, body)
+	status, raw, err := postCoordinator(ctx, cf, "/v1/explain", tok, body)
 	if err != nil {
 		return err
 	}

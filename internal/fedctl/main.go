@@ -12,7 +12,9 @@ import (
 
 const usage = `usage: fedctl <command> [flags]
 
-commands:
+commands (those that talk to the coordinator take --coordinator URL, default
+$FEDMESH_COORDINATOR or http://127.0.0.1:8080, and --ca PEM for an https coordinator
+with a private CA, default $FEDMESH_CA, else the system pool):
   certs init    --trust-domain TD --out DIR --sites a,b,c   make a dev CA and SVIDs, and a dev analyst issuer
                                                             (analyst-issuer-key.jwk, analyst-issuer.jwks)
   certs inspect FILE [--bundle B]...                         an SVID's SPIFFE ID, trust domain, expiry; checks its chain
@@ -22,12 +24,17 @@ commands:
                                                             of certs init; prints only the token (for FEDMESH_TOKEN);
                                                             roles default to analyst
   demo init     --dir DIR [--sites a,b,c] [--rows N]         certs, sample data and configs for a local federation
-  query         --coordinator URL [--format table|csv|json] [--epsilon E] "SQL"
+  query         --coordinator URL [--format table|csv|json] [--epsilon E] "SQL"|-
+                                                            - reads the SQL from stdin; on a terminal, a live
+                                                            per-site progress line on stderr (async API)
                                                             protected tables answer with differential privacy:
                                                             noisy values with 95% intervals, and each site's charge
   budget        --coordinator URL [--format table|json] TABLE
                                                             your privacy budget for TABLE at each site, from the
                                                             sites' own ledgers
+  tables        --coordinator URL [--format table|json]     the federation's logical tables and the sites holding them
+  describe      --coordinator URL [--format table|json] TABLE
+                                                            a logical table's columns and types
   explain       --coordinator URL [--format text|json] "SQL"   (plans only; runs nothing)
   audit verify  [--key PUB]... [--federation] [--json] FILE...
                                                             check audit logs' hash chains and signed heads;
@@ -98,6 +105,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return query(ctx, rest, stdout, stderr)
 	case cmd == "explain":
 		return explain(ctx, rest, stdout, stderr)
+	case cmd == "tables" || cmd == "describe":
+		return tables(ctx, cmd, rest, stdout, stderr)
 	case cmd == "budget":
 		return budget(ctx, rest, stdout, stderr)
 	case cmd == "audit" && sub == "verify":

@@ -80,7 +80,7 @@ func policyExplain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, cf.url, "/v1/policy/explain", tok, body)
+	status, raw, err := postCoordinator(ctx, cf, "/v1/policy/explain", tok, body)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,11 @@ func budget(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("--coordinator %q: %w", cf.url, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
+	cl, err := cf.client()
+	if err != nil {
+		return err
+	}
+	resp, err := cl.Do(req)
 	if err != nil {
 		return fmt.Errorf("coordinator %s: %w", cf.url, err)
 	}

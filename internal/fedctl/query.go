@@ -79,7 +79,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it)", errUsage)
+		return fmt.Errorf("%w: query takes exactly one SQL argument (quote it, or - to read it from stdin)", errUsage)
 	}
 	if *epsilon < 0 {
 		return fmt.Errorf("%w: --epsilon %v: must be > 0 (or 0 for each site's default)", errUsage, *epsilon)
@@ -93,7 +93,11 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"sql": fs.Arg(0), "purpose": *purpose}
+	sql, err := sqlArg(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"sql": sql, "purpose": *purpose}
 	if *epsilon > 0 {
 		body["privacy"] = map[string]float64{"epsilon": *epsilon}
 	}
@@ -102,7 +106,7 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	status, raw, err := postCoordinator(ctx, cf.url, "/v1/query", tok, body)
+	status, raw, err := runQuery(ctx, cf, tok, body, isTerminal(stderr), stderr)
 	if err != nil {
 		return err
 	}
@@ -135,7 +139,12 @@ func query(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // postCoordinator POSTs body as JSON to path on the coordinator with the
 // analyst's bearer token and returns the HTTP status and the raw answer.
-func postCoordinator(ctx context.Context, coord, path, token string, body any) (int, []byte, error) {
+func postCoordinator(ctx context.Context, cf *coordFlags, path, token string, body any) (int, []byte, error) {
+	coord := cf.url
+	cl, err := cf.client()
+	if err != nil {
+		return 0, nil, err
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, nil, err
@@ -146,7 +155,7 @@ func postCoordinator(ctx context.Context, coord, path, token string, body any) (
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := cl.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("coordinator %s: %w", coord, err)
 	}
@@ -175,6 +184,7 @@ func coordinatorError(stderr io.Writer, coord string, status int, raw []byte) er
 // takes: where it is, the analyst's token, and how long to wait.
 type coordFlags struct {
 	url, token, tokenFile string
+	ca                    string
 	timeout               time.Duration
 }
 
@@ -182,6 +192,7 @@ func coordinatorFlags(fs *flag.FlagSet, timeout time.Duration) *coordFlags {
 	cf := &coordFlags{}
 	fs.StringVar(&cf.url, "coordinator", envOr("FEDMESH_COORDINATOR", "http://127.0.0.1:8080"), "coordinator URL")
 	fs.StringVar(&cf.token, "token", "", "analyst bearer token (default $FEDMESH_TOKEN, or the file named by --token-file)")
+	fs.StringVar(&cf.ca, "ca", os.Getenv("FEDMESH_CA"), "CA certificate (PEM) to trust for an https coordinator (default $FEDMESH_CA, else the system pool)")
 	fs.StringVar(&cf.tokenFile, "token-file", "", "file holding the analyst bearer token")
 	fs.DurationVar(&cf.timeout, "timeout", timeout, "give up after this long")
 	return cf
