@@ -129,7 +129,7 @@ func (h *handler) serve(ctx context.Context, sp *planner.SubPlan, rec *audit.Rec
 		return nil, err
 	}
 	if o := dec.Obligations.DP; o != nil {
-		return h.serveDP(ctx, sp, o, dec, drec, rec)
+		return h.serveDP(ctx, sp, o, dec, drec, rec, verified)
 	}
 
 	eng, sql, args, err := h.render(ctx, sp, rec)
@@ -222,7 +222,14 @@ func (h *handler) engineFailed(ctx context.Context, sp *planner.SubPlan, rec *au
 // bounded query, debit the analyst's budget durably, run, add noise and
 // release groups by a noisy threshold. No exact count leaves: the number of
 // groups not released is not reported.
-func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DPObligation, dec policy.Decision, drec *policy.DecisionRecord, rec *audit.Record) (*flight.Result, error) {
+func (h *handler) serveDP(ctx context.Context, sp *planner.SubPlan, o *policy.DPObligation, dec policy.Decision, drec *policy.DecisionRecord, rec *audit.Record, verified bool) (*flight.Result, error) {
+	if !verified {
+		// Budgets are per analyst: whatever the bundle says, the site does
+		// not charge (or answer) a name it has not verified itself.
+		rec.Decision, rec.Reasons = audit.DecisionDeny, []string{fmt.Sprintf(
+			"fedmesh.dp_credential: table %s is protected by differential privacy at site %s and the analyst's credential was not verified by the site; sign in with the identity provider", o.Table, h.site)}
+		return nil, &flight.DeniedError{Site: h.site, Reasons: rec.Reasons}
+	}
 	q, err := h.prepareDP(sp, o, rec)
 	if err != nil {
 		return nil, err
