@@ -116,27 +116,12 @@ func budget(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
 	defer cancel()
-	u := strings.TrimRight(cf.url, "/") + "/v1/budget?table=" + url.QueryEscape(fs.Arg(0))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("--coordinator %q: %w", cf.url, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	cl, err := cf.client()
+	status, raw, err := getCoordinator(ctx, cf, "/v1/budget?table="+url.QueryEscape(fs.Arg(0)), tok)
 	if err != nil {
 		return err
 	}
-	resp, err := cl.Do(req)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: %w", cf.url, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("coordinator %s: read response: %w", cf.url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return coordinatorError(stderr, cf.url, resp.StatusCode, raw)
+	if status != http.StatusOK {
+		return coordinatorError(stderr, cf.url, status, raw)
 	}
 	if *format == "json" {
 		_, err := stdout.Write(raw)

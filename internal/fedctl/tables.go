@@ -108,23 +108,5 @@ func tables(ctx context.Context, name string, args []string, stdout, stderr io.W
 // getCoordinator GETs path on the coordinator with the analyst's bearer
 // token and returns the HTTP status and the raw answer.
 func getCoordinator(ctx context.Context, cf *coordFlags, path, token string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cf.url, "/")+path, nil)
-	if err != nil {
-		return 0, nil, fmt.Errorf("--coordinator %q: %w", cf.url, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	cl, err := cf.client()
-	if err != nil {
-		return 0, nil, err
-	}
-	resp, err := cl.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("coordinator %s: %w", cf.url, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, fmt.Errorf("coordinator %s: read response: %w", cf.url, err)
-	}
-	return resp.StatusCode, raw, nil
+	return callCoordinator(ctx, cf, http.MethodGet, path, token)
 }
