@@ -40,13 +40,14 @@ type SiteCharge struct {
 // NoisyColumn is the noise in one answer column: its standard deviation
 // and the half-width of a 95% interval around each value, when the same for
 // every row (sums, counts), or an interval per row (averages, from the
-// delta method); otherwise a note.
+// delta method; null for a row whose average is NULL or whose merged count
+// is not positive); otherwise a note.
 type NoisyColumn struct {
-	Name      string       `json:"name"`
-	NoiseSD   *float64     `json:"noise_sd,omitempty"`
-	CI95      *float64     `json:"ci95_halfwidth,omitempty"`
-	Intervals [][2]float64 `json:"ci95,omitempty"`
-	Note      string       `json:"note,omitempty"`
+	Name      string        `json:"name"`
+	NoiseSD   *float64      `json:"noise_sd,omitempty"`
+	CI95      *float64      `json:"ci95_halfwidth,omitempty"`
+	Intervals []*[2]float64 `json:"ci95,omitempty"`
+	Note      string        `json:"note,omitempty"`
 }
 
 // siteReports reads the sites' privacy reports; nil when every site
@@ -182,13 +183,12 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 		case a.Func == planner.MergeAvg && len(a.Inputs) == 2 && hidden != nil:
 			vs, vc := variance[a.Inputs[0]], variance[a.Inputs[1]]
 			counts := hidden[avgCounts[o.Name]]
-			nc.Intervals = make([][2]float64, len(res.Rows))
+			nc.Intervals = make([]*[2]float64, len(res.Rows))
 			for i, row := range res.Rows {
 				avg, aok := number(row[j])
 				n, nok := number(counts[i])
 				if !aok || !nok || n <= 0 {
-					nc.Intervals[i] = [2]float64{math.NaN(), math.NaN()}
-					continue
+					continue // no interval (JSON null): there is no estimate to bound
 				}
 				// Delta method: Var(S/C) ≈ (σ_S² + avg²·σ_C²) / C²; for sums
 				// of deviations from a center m (S = S' + m·C),
@@ -198,7 +198,7 @@ func privacyAnswer(q *planner.Query, reports map[string]policy.DPReport, res *me
 					d := avg - center[sn]
 					half = z95 * math.Sqrt(centered[sn]+d*d*vc) / n
 				}
-				nc.Intervals[i] = [2]float64{avg - half, avg + half}
+				nc.Intervals[i] = &[2]float64{avg - half, avg + half}
 			}
 			nc.Note = "per-row 95% intervals from the delta method"
 		default:

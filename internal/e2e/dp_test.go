@@ -211,23 +211,7 @@ func tail(s string, n int) string {
 // dpResponse is an answer with its privacy section.
 type dpResponse struct {
 	response
-	Privacy *struct {
-		Sites []struct {
-			Site    string  `json:"site"`
-			Epsilon float64 `json:"epsilon"`
-			Rho     float64 `json:"rho"`
-			Budget  []struct {
-				Period string  `json:"period"`
-				Left   float64 `json:"left_rho"`
-			} `json:"budget"`
-		} `json:"sites"`
-		Columns []struct {
-			Name      string       `json:"name"`
-			NoiseSD   *float64     `json:"noise_sd"`
-			CI95      *float64     `json:"ci95_halfwidth"`
-			Intervals [][2]float64 `json:"ci95"`
-		} `json:"columns"`
-	} `json:"privacy"`
+	Privacy *coordinator.PrivacyAnswer `json:"privacy"`
 }
 
 func (f *dpFederation) query(coord int, token, sqlText string) dpResponse {
@@ -386,6 +370,9 @@ func TestDifferentialPrivacyAcrossSites(t *testing.T) {
 			// would turn it into the bound).
 			exactAvg := exactOverUnion(t, fmt.Sprintf("SELECT AVG(CASE WHEN birth_year < 1930 THEN 1930 WHEN birth_year > 2010 THEN 2010 ELSE birth_year END) FROM customers WHERE segment = '%s'", seg))
 			iv := r.Privacy.Columns[avgCol].Intervals[i]
+			if iv == nil {
+				t.Fatalf("segment %s: no interval for a released average", seg)
+			}
 			width := iv[1] - iv[0]
 			if exactAvg < iv[0]-width || exactAvg > iv[1]+width { // beyond about 4σ
 				t.Errorf("segment %s: exact average %v far outside the reported interval %v", seg, exactAvg, iv)
