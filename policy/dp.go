@@ -3,7 +3,9 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -77,7 +79,7 @@ func (o *DPObligation) Validate() error {
 	if o.MaxRowsPerGroup < 1 {
 		bad("max_rows_per_group", "is %d, must be >= 1", o.MaxRowsPerGroup)
 	}
-	for _, c := range sortedKeys(o.Bounds) {
+	for _, c := range slices.Sorted(maps.Keys(o.Bounds)) {
 		b := o.Bounds[c]
 		if !finite(b[0]) || !finite(b[1]) || b[0] > b[1] {
 			bad("bounds."+c, "[%v, %v] must be finite with lower <= upper", b[0], b[1])
@@ -125,12 +127,3 @@ func (o *DPObligation) BoundsOf(column string) (lo, hi float64, ok bool) {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

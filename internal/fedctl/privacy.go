@@ -10,39 +10,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/fedmesh/fedmesh/internal/coordinator"
+	"github.com/fedmesh/fedmesh/policy"
 )
-
-// privacyNote mirrors the answer's privacy section: what each site charged
-// and the noise in each column.
-type privacyNote struct {
-	Sites []struct {
-		Site    string       `json:"site"`
-		Table   string       `json:"table"`
-		Epsilon float64      `json:"epsilon"`
-		Delta   float64      `json:"delta"`
-		Rho     float64      `json:"rho"`
-		Budget  []budgetLeft `json:"budget"`
-	} `json:"sites"`
-	Columns []struct {
-		Name      string       `json:"name"`
-		NoiseSD   *float64     `json:"noise_sd"`
-		CI95      *float64     `json:"ci95_halfwidth"`
-		Intervals [][2]float64 `json:"ci95"`
-		Note      string       `json:"note"`
-	} `json:"columns"`
-}
-
-type budgetLeft struct {
-	Period string    `json:"period"`
-	Limit  float64   `json:"limit_rho"`
-	Spent  float64   `json:"spent_rho"`
-	Left   float64   `json:"left_rho"`
-	Renews time.Time `json:"renews"`
-}
 
 // noisyCell decorates a noisy column's cell with its 95% interval:
 // "v ±h" when the same for every row, "v [lo, hi]" per row.
-func noisyCell(p *privacyNote, col string, row int, s string) string {
+func noisyCell(p *coordinator.PrivacyAnswer, col string, row int, s string) string {
 	if p == nil {
 		return s
 	}
@@ -51,7 +26,7 @@ func noisyCell(p *privacyNote, col string, row int, s string) string {
 		case c.Name != col:
 		case c.CI95 != nil:
 			return fmt.Sprintf("%s ±%s", s, short(*c.CI95))
-		case row < len(c.Intervals):
+		case row < len(c.Intervals) && c.Intervals[row] != nil:
 			return fmt.Sprintf("%s [%s, %s]", s, short(c.Intervals[row][0]), short(c.Intervals[row][1]))
 		}
 	}
@@ -63,7 +38,7 @@ func short(f float64) string {
 }
 
 // writePrivacy explains a differentially private answer below its table.
-func writePrivacy(w io.Writer, p *privacyNote) {
+func writePrivacy(w io.Writer, p *coordinator.PrivacyAnswer) {
 	if p == nil {
 		return
 	}
@@ -80,7 +55,7 @@ func writePrivacy(w io.Writer, p *privacyNote) {
 	}
 }
 
-func budgetText(b []budgetLeft) string {
+func budgetText(b []policy.BudgetLeft) string {
 	if len(b) == 0 {
 		return "no limit"
 	}
@@ -127,18 +102,7 @@ func budget(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		_, err := stdout.Write(raw)
 		return err
 	}
-	var b struct {
-		Table string `json:"table"`
-		Sites []struct {
-			Site      string       `json:"site"`
-			Protected bool         `json:"protected"`
-			Budget    []budgetLeft `json:"budget"`
-			Epsilon   float64      `json:"epsilon"`
-			Rho       float64      `json:"rho"`
-			Reasons   []string     `json:"reasons"`
-			Error     string       `json:"error"`
-		} `json:"sites"`
-	}
+	var b coordinator.Budget
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return fmt.Errorf("coordinator %s answered with an unreadable budget: %w", cf.url, err)
 	}
@@ -165,19 +129,7 @@ func writeDPPreview(w io.Writer, raw json.RawMessage) {
 	if len(raw) == 0 {
 		return
 	}
-	var r struct {
-		Table     string       `json:"table"`
-		Epsilon   float64      `json:"epsilon"`
-		Delta     float64      `json:"delta"`
-		Rho       float64      `json:"rho"`
-		Threshold int64        `json:"threshold"`
-		Budget    []budgetLeft `json:"budget"`
-		Columns   []struct {
-			Name  string  `json:"name"`
-			Kind  string  `json:"kind"`
-			Sigma float64 `json:"sigma"`
-		} `json:"columns"`
-	}
+	var r policy.DPReport
 	if err := json.Unmarshal(raw, &r); err != nil {
 		fmt.Fprintf(w, "  privacy:     unreadable report: %v\n", err)
 		return

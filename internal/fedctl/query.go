@@ -22,14 +22,14 @@ import (
 // answer mirrors the coordinator's query response; numbers stay
 // json.Number so big integers and exact decimals print unchanged.
 type answer struct {
-	QueryID          string       `json:"query_id"`
-	Columns          []column     `json:"columns"`
-	Rows             [][]any      `json:"rows"`
-	Sites            []siteStatus `json:"sites"`
-	SuppressedGroups int64        `json:"suppressed_groups"`
-	SuppressedReport string       `json:"suppressed_report"`
-	Approximate      []approxNote `json:"approximate"`
-	Privacy          *privacyNote `json:"privacy"`
+	QueryID          string                     `json:"query_id"`
+	Columns          []column                   `json:"columns"`
+	Rows             [][]any                    `json:"rows"`
+	Sites            []siteStatus               `json:"sites"`
+	SuppressedGroups int64                      `json:"suppressed_groups"`
+	SuppressedReport string                     `json:"suppressed_report"`
+	Approximate      []approxNote               `json:"approximate"`
+	Privacy          *coordinator.PrivacyAnswer `json:"privacy"`
 	// Suppressed: every site withheld a global aggregate; its values are
 	// NULL because unknown, not zero.
 	Suppressed bool         `json:"suppressed"`
