@@ -16,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/fedmesh/fedmesh/audit"
 	"github.com/fedmesh/fedmesh/enginebridge"
 	"github.com/fedmesh/fedmesh/internal/coordinator"
 )
@@ -135,6 +136,20 @@ func TestSiteBusy(t *testing.T) {
 		first <- r
 	}()
 	<-g.entered // b's slot is taken
+	// Every site has one slot: a and c must have finished the first query
+	// (their slot is free once its export is audited) before the second
+	// comes, so that only b is busy.
+	for _, site := range []string{"a", "c"} {
+		waitFor(t, 10*time.Second, "site "+site+" to finish the first query", func() bool {
+			exports := 0
+			for _, rec := range readRecords(t, fed.audits["site-"+site]) {
+				if rec.Event == audit.EventExport {
+					exports++
+				}
+			}
+			return exports >= 2 // the warm-up's and the first query's
+		})
+	}
 	r, err := fed.ask(fed.token, admQuery, nil)
 	if err != nil {
 		t.Fatal(err)
